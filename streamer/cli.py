@@ -1,0 +1,98 @@
+"""The `streamer` console script: parse flags, build settings once, hand off to a subcommand module.
+
+Exit codes: 0 ok, 1 failure (or bad records seen, for `dedup`), 2 usage or configuration error.
+Each subcommand module exposes `add_arguments(parser)` and `run(args, settings) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from streamer import __version__
+from streamer.settings import Settings
+
+# subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "dedup": ("streamer.runner", "run the dedup engine on files or stdin, no Kafka (events on stdout)"),
+    "run": ("streamer.worker", "run the Kafka worker: snapshots topic in, events topic out"),
+    "publish": ("streamer.publish", "send snapshots (files, directories, JSON lines) to Kafka"),
+    "tail": ("streamer.tail", "follow the events topic like tail -f"),
+    "health": ("streamer.health", "exit 0 if the worker's readiness endpoint says ready"),
+}
+
+# Settings fields that every Kafka-facing subcommand accepts as flags.
+KAFKA_FLAGS = ("bootstrap_servers", "input_topic", "output_topic", "dlq_topic", "app_id")
+
+
+class EnvDefault(argparse.Action):
+    """A flag whose default comes from Settings (env `STREAMER_<DEST>`); `--help` says so."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        env = f"STREAMER_{dest.upper()}"
+        kwargs["help"] = f"{kwargs.get('help', '')} [env {env}]".strip()
+        kwargs.setdefault("default", None)
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+
+
+def add_setting_flag(parser: argparse.ArgumentParser, name: str, help: str = "", **kw: Any) -> None:
+    """Add `--name-with-dashes` overriding the Settings field `name`."""
+    parser.add_argument("--" + name.replace("_", "-"), dest=name, action=EnvDefault, help=help, **kw)
+
+
+def add_kafka_flags(parser: argparse.ArgumentParser) -> None:
+    for name in KAFKA_FLAGS:
+        add_setting_flag(parser, name)
+
+
+def build_settings(args: argparse.Namespace) -> Settings:
+    """Env vars first, then any flag given on the command line wins."""
+    overrides = {k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None}
+    return Settings(**overrides)
+
+
+def make_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+    parser = argparse.ArgumentParser(prog="streamer", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"streamer {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    modules: dict[str, Any] = {}
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        modules[name] = module
+    return parser, modules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, modules = make_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = build_settings(args)
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            print(f"streamer: configuration error: {where}: {err['msg']}", file=sys.stderr)
+        return 2
+    try:
+        return int(modules[args.command].run(args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,115 @@
+"""The one settings object: built once by the CLI from `STREAMER_*` env vars and flags, passed down.
+
+Nothing else in streamer reads the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """What the pure core needs: matching thresholds, state bounds. Plain values, no I/O."""
+
+    num_perm: int = 64
+    lsh_threshold: float = 0.3
+    duplicate_threshold: float = 0.6
+    ttl_seconds: float = 72 * 3600.0
+    max_flashes_per_source: int = 200_000
+    max_variants_per_flash: int = 16
+    max_future_skew_seconds: float = 3600.0
+    profiles_path: Path | None = None
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from flags or `STREAMER_<NAME>` env vars."""
+
+    model_config = SettingsConfigDict(env_prefix="STREAMER_", frozen=True, extra="ignore")
+
+    # Kafka connection
+    bootstrap_servers: str = "localhost:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    allow_plaintext_sasl: bool = False  # SASL PLAIN over plaintext sends passwords in clear
+
+    # Topics and identity
+    input_topic: str = "page-snapshots"
+    output_topic: str = "breaking-events"
+    dlq_topic: str = "page-snapshots.dlq"
+    app_id: str = "streamer"
+    topic_partitions: int = 6
+
+    # Worker
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    max_snapshot_bytes: int = 5 * 1024 * 1024
+
+    # Dedup core
+    num_perm: int = Field(64, ge=16, le=512)
+    lsh_threshold: float = Field(0.3, gt=0.0, lt=1.0)
+    duplicate_threshold: float = Field(0.6, gt=0.0, le=1.0)
+    ttl_hours: float = Field(72.0, gt=0.0)
+    max_flashes_per_source: int = Field(200_000, ge=100)
+    profiles: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_security(self) -> Settings:
+        if self.security_protocol.startswith("SASL"):
+            if not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+                raise ValueError(
+                    f"security_protocol={self.security_protocol} needs sasl_mechanism, "
+                    "sasl_username and sasl_password"
+                )
+            if (
+                self.security_protocol == "SASL_PLAINTEXT"
+                and self.sasl_mechanism == "PLAIN"
+                and not self.allow_plaintext_sasl
+            ):
+                raise ValueError(
+                    "SASL PLAIN over SASL_PLAINTEXT would send the password unencrypted; "
+                    "use SASL_SSL (or set STREAMER_ALLOW_PLAINTEXT_SASL=true for a local test)"
+                )
+        return self
+
+    def dedup(self) -> DedupConfig:
+        return DedupConfig(
+            num_perm=self.num_perm,
+            lsh_threshold=self.lsh_threshold,
+            duplicate_threshold=self.duplicate_threshold,
+            ttl_seconds=self.ttl_hours * 3600.0,
+            max_flashes_per_source=self.max_flashes_per_source,
+            profiles_path=self.profiles,
+        )
+
+    def kafka_client_kwargs(self) -> dict[str, object]:
+        """Connection options in aiokafka's names (secrets included: never log the result)."""
+        kw: dict[str, object] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL"):
+            kw["sasl_mechanism"] = self.sasl_mechanism
+            kw["sasl_plain_username"] = self.sasl_username
+            kw["sasl_plain_password"] = (
+                self.sasl_password.get_secret_value() if self.sasl_password else None
+            )
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            kw["ssl_context"] = create_ssl_context(
+                cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
+                certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
+                keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
+            )
+        return kw
