@@ -1,0 +1,85 @@
+"""Read snapshots from files, directories and stdin, in the order given.
+
+Yields `(origin, snapshot_or_error)`: origin is `file:line` (or `file`) for error messages, and
+a bad record comes back as a `BadRecord` instead of stopping the stream.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from streamer.codec import BadRecord, decode_snapshot, make_snapshot
+from streamer.model import Snapshot
+
+PAGE_SUFFIXES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+Item = tuple[str, Snapshot | BadRecord]
+
+
+def expand(paths: Iterable[str]) -> Iterator[str]:
+    """Files as given; directories become their snapshot files, sorted; `-` stays stdin."""
+    for raw in paths:
+        if raw == "-":
+            yield raw
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in PAGE_SUFFIXES.keys() | JSONL_SUFFIXES:
+                    yield str(child)
+        else:
+            yield raw
+
+
+def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
+    for lineno, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{name}:{lineno}", decode_snapshot(line)
+        except BadRecord as exc:
+            yield f"{name}:{lineno}", exc
+
+
+def read_page(path: Path) -> Item:
+    """A bare .txt/.html capture is one snapshot: url = its path, fetched_at = its mtime."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+        content = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return name, BadRecord(f"not UTF-8: undecodable byte at offset {exc.start}")
+    except OSError as exc:
+        return name, BadRecord(f"cannot read: {exc.strerror}")
+    try:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        return name, make_snapshot(
+            url=path.resolve().as_uri(),
+            fetched_at=mtime,
+            content=content,
+            content_type=PAGE_SUFFIXES.get(path.suffix.lower()),
+            source=None,
+        )
+    except BadRecord as exc:
+        return name, exc
+
+
+def read_inputs(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Item]:
+    for name in expand(paths):
+        if name == "-":
+            yield from read_jsonl(stdin or sys.stdin.buffer, "<stdin>")
+            continue
+        path = Path(name)
+        if not path.exists():
+            yield name, BadRecord("no such file or directory")
+        elif path.suffix.lower() in JSONL_SUFFIXES:
+            with path.open("rb") as fh:
+                yield from read_jsonl(fh, name)
+        else:
+            yield read_page(path)
+
