@@ -46,6 +46,7 @@ class Flash:
     key: str
     tokens: tuple[str, ...]
     attribution_key: str = ""
+    proper: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

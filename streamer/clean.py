@@ -1,0 +1,178 @@
+"""Cleaning one ticker line: display text, attribution split, and the matching form.
+
+The display text keeps wording, case and punctuation; only encoding damage, invisible characters
+and whitespace are repaired. The matching form (`Flash.key`) is never shown: case-folded, quotes,
+dashes and punctuation dropped, ticker decorations removed, Arabic variants folded, number words
+turned into digits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import ftfy
+
+from streamer.model import Flash
+
+# Control, format (bidi marks, zero-width) and private-use characters never belong in a flash.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}
+_WS = re.compile(r"\s+")
+_MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4]")
+
+
+def _sloppy_cp1252(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
+
+
+# UTF-8 read as cp1252: a lead byte shown as Â..ô, then continuation bytes shown as cp1252.
+_TO_BYTE = {_sloppy_cp1252(b): b for b in range(0x80, 0x100)}
+_CONT = "".join(re.escape(_sloppy_cp1252(b)) for b in range(0x80, 0xC0))
+_MOJIBAKE_RUN = re.compile(f"[\u00c2-\u00f4][{_CONT}]{{1,3}}")
+
+
+def _unmangle(match: re.Match[str]) -> str:
+    try:
+        return bytes(_TO_BYTE[c] for c in match.group()).decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        return match.group()
+
+# Ticker decorations: leading labels, trailing labels, bracketed media tags.
+_LEAD_DECOR = re.compile(
+    r"^\s*(?:breaking(?:\s+news)?|urgent|just\s+in|flash|exclusive|developing|update[d]?|alert)"
+    r"\s*(?:[:|\-–—]+|(?=\s))\s*",
+    re.IGNORECASE,
+)
+_TRAIL_DECOR = re.compile(
+    r"\s*(?:[|\-–—]+\s*)(?:developing(?:\s+story)?|live(?:\s+updates?)?|breaking|updated?|"
+    r"more\s+to\s+follow|watch)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+_MEDIA_TAG = re.compile(
+    r"\s*[(\[]\s*(?:video|videos|photos?|pictures|watch|live|updated?|map|graphic)\s*[)\]]\s*",
+    re.IGNORECASE,
+)
+
+# Attribution: "Speaker: body", "body: Source", "body, X says".
+_SEP = re.compile(r"\s*:\s+")
+_SAYS = re.compile(r"^(?P<body>.+?),\s+(?P<who>[^,]{2,80}?)\s+(?:says|said|reports|claims)\.?$",
+                   re.IGNORECASE)
+MAX_SPEAKER_WORDS = 16
+MAX_TRAILING_SOURCE_WORDS = 10
+
+_QUOTES = str.maketrans({c: "'" for c in "‘’‚‛′`´ʼʻ"} | {c: '"' for c in "“”„‟″«»"})
+_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_LETTERS = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه",
+    "ک": "ك", "ی": "ي",
+})
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17",
+    "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40",
+    "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+    "hundred": "100", "dozens": "24", "dozen": "12",
+}
+# Thousands separators and decimal points inside numbers survive punctuation removal as digits.
+_NUM_SEP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
+_NON_WORD = re.compile(r"[^\w\s]+|_")
+_POSSESSIVE = re.compile(r"'s\b|s'(?=\s|$)")
+
+
+def repair(raw: str) -> str:
+    """Display text: mojibake fixed, NFC, invisible characters dropped, whitespace collapsed."""
+    text = raw
+    if not text.isascii():
+        if _MOJIBAKE_HINT.search(text):
+            # ftfy knows the common cases; some (Turkish ğ as "ÄŸ") it leaves, the fallback doesn't.
+            text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
+            text = _MOJIBAKE_RUN.sub(_unmangle, text)
+        text = unicodedata.normalize("NFC", text)
+        text = "".join(ch for ch in text
+                       if ch in " \t\n" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    elif any(ord(c) < 32 or ord(c) == 127 for c in text):
+        text = "".join(ch for ch in text if 32 <= ord(ch) != 127 or ch in "\t\n")
+    return _WS.sub(" ", text).strip()
+
+
+def strip_decorations(text: str) -> str:
+    """Remove ticker labels such as `BREAKING:`, `URGENT |`, `(video)`, `- developing`."""
+    prev = None
+    while prev != text:
+        prev = text
+        text = _MEDIA_TAG.sub(" ", text).strip()
+        text = _LEAD_DECOR.sub("", text, count=1)
+        text = _TRAIL_DECOR.sub("", text, count=1).strip()
+    return text
+
+
+def split_attribution(text: str) -> tuple[str, str | None]:
+    """Split `Speaker: body`, `body: Source` or `body, X says` into (body, attribution)."""
+    parts = _SEP.split(text)
+    if len(parts) >= 2:
+        head, tail = parts[0], parts[-1]
+        lead_words, tail_words = len(head.split()), len(tail.split())
+        rest_after_head = text[len(head):].lstrip(" :")
+        body_before_tail = text[: len(text) - len(tail)].rstrip(" :")
+        if len(parts) == 2 and lead_words > tail_words and tail_words <= MAX_TRAILING_SOURCE_WORDS:
+            if _looks_like_name(tail):
+                return body_before_tail, tail.rstrip(" .")
+        if lead_words <= MAX_SPEAKER_WORDS and rest_after_head:
+            return rest_after_head, head
+    says = _SAYS.match(text)
+    if says and len(says["who"].split()) <= 6:
+        return says["body"], says["who"]
+    return text, None
+
+
+def _looks_like_name(part: str) -> bool:
+    """A trailing source names someone: it starts with a capital letter or a digit-free word."""
+    first = part.lstrip("'\"“‘")[:1]
+    return bool(first) and (first.isupper() or not first.isascii())
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """The matching form of a piece of text: see the module docstring."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES).translate(_DIGITS)
+    if not text.isascii():
+        text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
+    text = _POSSESSIVE.sub("", text)
+    text = _NUM_SEP.sub("", text)
+    text = _NON_WORD.sub(" ", text)
+    words = [_NUMBER_WORDS.get(w, w) for w in text.split()]
+    return " ".join(words)
+
+
+def clean_line(raw: str) -> Flash:
+    """Everything the matcher needs about one ticker line."""
+    text = repair(raw)
+    undecorated = strip_decorations(text)
+    body, attribution = split_attribution(undecorated)
+    key = fold(body)
+    return Flash(
+        text=text,
+        body=body,
+        attribution=attribution,
+        key=key,
+        tokens=tuple(key.split()),
+        attribution_key=fold(attribution) if attribution else "",
+        proper=proper_nouns(body),
+    )
+
+
+_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'’-]*)")
+
+
+def proper_nouns(body: str) -> frozenset[str]:
+    """Folded words written with a capital inside the sentence: places, actors, objects."""
+    found = set()
+    for match in _CAPITALISED.finditer(body):
+        found.update(fold(match.group(1)).split())
+    return frozenset(found)

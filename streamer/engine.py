@@ -1,0 +1,186 @@
+"""The dedup engine: one snapshot in, one decision per ticker line out. Pure and deterministic.
+
+Every adapter (file runner, Kafka worker, tests, benchmarks) calls `Deduplicator.process`.
+The engine never reads the clock: event time comes from the snapshots, and an adapter may pass
+`now` so a future-dated snapshot cannot move the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from streamer.clean import clean_line
+from streamer.extract import Profiles, ticker_lines
+from streamer.index import Cluster, SourceIndex
+from streamer.match import decide
+from streamer.model import Decision, Event, Flash, PairDecision, Snapshot, SnapshotResult, Verdict
+from streamer.settings import DedupConfig
+
+EVICT_EVERY_SECONDS = 60.0
+
+
+def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:
+    """Deterministic: the same input always gives the same id, across runs and workers."""
+    h = hashlib.blake2b(digest_size=10)
+    for part in (source, flash.attribution_key, flash.key, first_seen.isoformat(), revision_of or ""):
+        h.update(part.encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+@dataclass(slots=True)
+class Stats:
+    snapshots: int = 0
+    no_ticker: int = 0
+    lines: int = 0
+    new: int = 0
+    revised: int = 0
+    duplicate: int = 0
+    exact: int = 0
+    evicted: int = 0
+
+
+class Deduplicator:
+    """Known flashes per source, and the rules that decide what a ticker line is."""
+
+    def __init__(self, config: DedupConfig | None = None, profiles: Profiles | None = None) -> None:
+        self.config = config or DedupConfig()
+        self.profiles = profiles or Profiles.load(self.config.profiles_path)
+        self.sources: dict[str, SourceIndex] = {}
+        self.clock: float | None = None  # event time: the newest fetched_at accepted
+        self._last_evict = float("-inf")
+        self.stats = Stats()
+
+    def index(self, source: str) -> SourceIndex:
+        idx = self.sources.get(source)
+        if idx is None:
+            c = self.config
+            idx = self.sources[source] = SourceIndex(c.num_perm, c.lsh_threshold,
+                                                     c.max_variants_per_flash)
+        return idx
+
+    # -- time --------------------------------------------------------------------------------
+    def _advance(self, fetched_at: datetime, now: datetime | None) -> float:
+        """Move the event-time clock; a future-dated snapshot moves it by at most the skew."""
+        t = fetched_at.timestamp()
+        skew = self.config.max_future_skew_seconds
+        if now is not None:
+            t = min(t, now.timestamp() + skew)
+        if self.clock is None:
+            self.clock = t
+        elif t > self.clock:
+            self.clock = min(t, self.clock + skew)
+        if self.clock - self._last_evict >= EVICT_EVERY_SECONDS:
+            self._last_evict = self.clock
+            cutoff = self.clock - self.config.ttl_seconds
+            for idx in self.sources.values():
+                self.stats.evicted += idx.evict(cutoff, self.config.max_flashes_per_source)
+        return min(t, self.clock)
+
+    # -- the entry point ---------------------------------------------------------------------
+    def process(self, snapshot: Snapshot, now: datetime | None = None) -> SnapshotResult:
+        """Decide every ticker line of one snapshot; events come out oldest (bottom) first."""
+        self.stats.snapshots += 1
+        lines = ticker_lines(snapshot, self.profiles)
+        if not lines:
+            self.stats.no_ticker += 1
+            return SnapshotResult([], had_ticker=False)
+        seen = self._advance(snapshot.fetched_at, now)
+        idx = self.index(snapshot.source)
+        decisions = [
+            self._line(idx, snapshot, position, raw, seen)
+            for position, raw in reversed(list(enumerate(lines)))
+        ]
+        if len(idx) > self.config.max_flashes_per_source:
+            self.stats.evicted += idx.evict(float("-inf"), self.config.max_flashes_per_source)
+        return SnapshotResult(decisions)
+
+    def _line(self, idx: SourceIndex, snap: Snapshot, position: int, raw: str,
+              seen: float) -> Decision:
+        self.stats.lines += 1
+        hit = idx.exact_raw(raw)
+        if hit is not None:
+            self.stats.exact += 1
+            return self._duplicate(idx, snap, position, hit[0], hit[1], seen, 1.0, "same line")
+        flash = clean_line(raw)
+        full_key = f"{flash.attribution_key}\x00{flash.key}"
+        cluster = idx.exact_key(full_key)
+        if cluster is not None:
+            self.stats.exact += 1
+            idx.remember_raw(cluster, raw, flash.text)
+            return self._duplicate(idx, snap, position, cluster, flash.text, seen, 1.0, "same text")
+
+        best: tuple[Cluster, PairDecision] | None = None
+        for known_cluster, known in idx.candidates(flash):
+            pd = decide(flash, known)
+            if best is None or _rank(pd) > _rank(best[1]):
+                best = (known_cluster, pd)
+        verdict = best[1].verdict if best else Verdict.NEW
+        if best is not None and verdict is Verdict.DUPLICATE:
+            idx.remember_variant(best[0], raw, flash, full_key)
+            return self._duplicate(idx, snap, position, best[0], flash.text, seen,
+                                   best[1].score, best[1].reason)
+        if best is not None and verdict is Verdict.REVISED:
+            return self._revised(idx, snap, position, best[0], raw, flash, full_key, seen, best[1])
+        return self._new(idx, snap, position, raw, flash, full_key, seen, best)
+
+    def _duplicate(self, idx: SourceIndex, snap: Snapshot, position: int, cluster: Cluster,
+                   text: str, seen: float, score: float, reason: str) -> Decision:
+        self.stats.duplicate += 1
+        idx.touch(cluster, seen)
+        return Decision(snap.ref, snap.source, position, text, cluster.event_id,
+                        Verdict.DUPLICATE, score, None, reason)
+
+    def _new(self, idx: SourceIndex, snap: Snapshot, position: int, raw: str, flash: Flash,
+             full_key: str, seen: float, best: tuple[Cluster, PairDecision] | None) -> Decision:
+        self.stats.new += 1
+        event = self._event(snap, flash, Verdict.NEW, None, None)
+        cluster = idx.new_cluster(event.event_id, flash, snap.fetched_at, seen)
+        idx.remember_variant(cluster, raw, flash, full_key)
+        score, reason = (best[1].score, best[1].reason) if best else (0.0, "no similar flash")
+        return Decision(snap.ref, snap.source, position, flash.text, event.event_id,
+                        Verdict.NEW, score, event, reason)
+
+    def _revised(self, idx: SourceIndex, snap: Snapshot, position: int, cluster: Cluster,
+                 raw: str, flash: Flash, full_key: str, seen: float,
+                 pd: PairDecision) -> Decision:
+        self.stats.revised += 1
+        event = self._event(snap, flash, Verdict.REVISED, cluster.event_id, cluster.flash.text)
+        cluster.event_id, cluster.flash = event.event_id, flash
+        idx.remember_variant(cluster, raw, flash, full_key)
+        idx.touch(cluster, seen)
+        return Decision(snap.ref, snap.source, position, flash.text, event.event_id,
+                        Verdict.REVISED, pd.score, event, pd.reason)
+
+    @staticmethod
+    def _event(snap: Snapshot, flash: Flash, kind: Verdict, revision_of: str | None,
+               previous_text: str | None) -> Event:
+        return Event(
+            event_id=event_id_for(snap.source, flash, snap.fetched_at, revision_of),
+            kind=kind,
+            source=snap.source,
+            text=flash.text,
+            attribution=flash.attribution,
+            first_seen=snap.fetched_at,
+            url=snap.url,
+            snapshot=snap.ref,
+            revision_of=revision_of,
+            previous_text=previous_text,
+        )
+
+    def live_flashes(self) -> int:
+        return sum(len(i) for i in self.sources.values())
+
+    def summary(self) -> dict[str, Any]:
+        return {"live_flashes": self.live_flashes(), **{
+            k: getattr(self.stats, k) for k in self.stats.__slots__}}
+
+
+_RANK = {Verdict.DUPLICATE: 2, Verdict.REVISED: 1, Verdict.NEW: 0}
+
+
+def _rank(pd: PairDecision) -> tuple[int, float]:
+    return _RANK[pd.verdict], pd.score

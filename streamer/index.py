@@ -1,0 +1,142 @@
+"""What one source's known flashes look like in memory, and how they are found again.
+
+Three ways in, cheapest first: the exact raw line, the exact matching key, then MinHash LSH over
+character shingles of the body for near-duplicate candidates. Entries are kept in least-recently
+seen order so TTL and size eviction pop from the front.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from datasketch import MinHash, MinHashLSH
+
+from streamer.model import Flash
+
+SHINGLE = 3  # character n-grams: robust to typos and short enough for 5-word flashes
+
+
+def shingles(key: str) -> set[bytes]:
+    padded = f" {key} "
+    if len(padded) <= SHINGLE:
+        return {padded.encode()}
+    return {padded[i:i + SHINGLE].encode() for i in range(len(padded) - SHINGLE + 1)}
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int) -> tuple[object, str]:
+    base = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
+    return base.permutations, base.scheme
+
+
+def minhash(key: str, num_perm: int) -> MinHash:
+    """Deterministic across processes (crc32, fixed seed): same text, same signature."""
+    perms, scheme = _permutations(num_perm)
+    m = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=perms, scheme=scheme)
+    m.update_batch(shingles(key))
+    return m
+
+
+@dataclass(slots=True)
+class Cluster:
+    """One real-world flash: its events so far, and the variants it has been seen as."""
+
+    cid: int
+    event_id: str  # the flash's latest event (new or revised)
+    flash: Flash  # the latest version, which revisions are compared against
+    first_seen: datetime
+    last_seen: float  # event time, epoch seconds
+    raws: list[str] = field(default_factory=list)  # raw lines in the exact-line map
+    keys: list[str] = field(default_factory=list)  # full-line keys in the exact-key map
+    variants: list[tuple[str, str]] = field(default_factory=list)  # (lsh id, raw line) in LSH
+
+
+class SourceIndex:
+    """Known flashes of one source."""
+
+    def __init__(self, num_perm: int, lsh_threshold: float, max_variants: int) -> None:
+        self.num_perm = num_perm
+        self.max_variants = max_variants
+        self.lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm)
+        self.clusters: OrderedDict[int, Cluster] = OrderedDict()
+        self.by_raw: dict[str, tuple[int, str]] = {}  # raw line -> (cluster, cleaned text)
+        self.by_key: dict[str, int] = {}
+        self.variant_flash: dict[str, tuple[int, Flash]] = {}
+        self._next_cid = 0
+        self._next_variant = 0
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def exact_raw(self, raw: str) -> tuple[Cluster, str] | None:
+        hit = self.by_raw.get(raw)
+        return (self.clusters[hit[0]], hit[1]) if hit is not None else None
+
+    def exact_key(self, full_key: str) -> Cluster | None:
+        cid = self.by_key.get(full_key)
+        return self.clusters[cid] if cid is not None else None
+
+    def candidates(self, flash: Flash) -> Iterator[tuple[Cluster, Flash]]:
+        """Known variants whose body looks alike (LSH), with the cluster they belong to."""
+        if not self.variant_flash:
+            return
+        for vid in sorted(self.lsh.query(minhash(flash.key, self.num_perm))):
+            cid, known = self.variant_flash[vid]
+            yield self.clusters[cid], known
+
+    # -- updates ---------------------------------------------------------------------------
+    def new_cluster(self, event_id: str, flash: Flash, first_seen: datetime, seen: float) -> Cluster:
+        cluster = Cluster(self._next_cid, event_id, flash, first_seen, seen)
+        self._next_cid += 1
+        self.clusters[cluster.cid] = cluster
+        return cluster
+
+    def touch(self, cluster: Cluster, seen: float) -> None:
+        if seen > cluster.last_seen:
+            cluster.last_seen = seen
+        self.clusters.move_to_end(cluster.cid)
+
+    def remember_raw(self, cluster: Cluster, raw: str, text: str) -> None:
+        if raw not in self.by_raw and len(cluster.raws) < 4 * self.max_variants:
+            self.by_raw[raw] = (cluster.cid, text)
+            cluster.raws.append(raw)
+
+    def remember_variant(self, cluster: Cluster, raw: str, flash: Flash, full_key: str) -> None:
+        """A new wording of the flash: exact maps and (bounded per flash) the LSH."""
+        self.remember_raw(cluster, raw, flash.text)
+        if full_key not in self.by_key and len(cluster.keys) < 4 * self.max_variants:
+            self.by_key[full_key] = cluster.cid
+            cluster.keys.append(full_key)
+        if len(cluster.variants) < self.max_variants:
+            vid = f"{self._next_variant}"
+            self._next_variant += 1
+            self.lsh.insert(vid, minhash(flash.key, self.num_perm))
+            self.variant_flash[vid] = (cluster.cid, flash)
+            cluster.variants.append((vid, raw))
+
+    def evict(self, older_than: float, max_clusters: int) -> int:
+        """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""
+        dropped = 0
+        while self.clusters:
+            cluster = next(iter(self.clusters.values()))
+            if cluster.last_seen >= older_than and len(self.clusters) <= max_clusters:
+                break
+            self._drop(cluster)
+            dropped += 1
+        return dropped
+
+    def _drop(self, cluster: Cluster) -> None:
+        del self.clusters[cluster.cid]
+        for raw in cluster.raws:
+            self.by_raw.pop(raw, None)
+        for key in cluster.keys:
+            self.by_key.pop(key, None)
+        for vid, _ in cluster.variants:
+            self.lsh.remove(vid)
+            del self.variant_flash[vid]

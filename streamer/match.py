@@ -1,0 +1,134 @@
+"""The pair decision: is a new flash a duplicate of a known one, a revision of it, or different?
+
+Works on the folded bodies (the attribution is weighed separately and only vetoes a match when
+both sides name different people or places). Words are aligned first, forgiving typos; what is
+left over decides:
+- nothing but small words differ: duplicate;
+- only figures differ (digits, number words): revision;
+- the new flash adds detail to the known one: revision (the reverse, a shortened flash: duplicate);
+- a word is swapped for another (a place, actor or object): a different flash.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from streamer.model import Flash, PairDecision, Verdict
+
+# Words whose change never makes a different flash.
+STOPWORDS = frozenset(
+    "a an the of in on at to for from by with and or as is are was were be been has have had "
+    "its it this that these those into over after amid near about than there their his her "
+    "will would said says say also while s".split()
+)
+# Revision needs this much of the known flash's content words to survive.
+MIN_SHARED = 0.6
+
+
+def _is_figure(token: str) -> bool:
+    return any(c.isdigit() for c in token)
+
+
+def _content(tokens: tuple[str, ...]) -> Counter[str]:
+    return Counter(t for t in tokens if t not in STOPWORDS)
+
+
+def _close(a: str, b: str) -> bool:
+    """A typo: one edit (insert, delete, substitute, swap) apart, for words of 4+ letters."""
+    if _is_figure(a) or _is_figure(b) or min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1:]
+
+
+def _align(only_new: Counter[str], only_known: Counter[str]) -> int:
+    """Pair typo'd words off both leftovers (in place); returns how many pairs were found."""
+    pairs = 0
+    for word in list(only_new):
+        for other in list(only_known):
+            if only_known[other] and _close(word, other):
+                only_new[word] -= 1
+                only_known[other] -= 1
+                pairs += 1
+                break
+    only_new.subtract({})  # drop zero counts below
+    for c in (only_new, only_known):
+        for k in [k for k, v in c.items() if v <= 0]:
+            del c[k]
+    return pairs
+
+
+def _attribution_conflict(new: Flash, known: Flash) -> bool:
+    """Both attributions name someone or somewhere the other does not."""
+    if not new.attribution_key or not known.attribution_key:
+        return False
+    a = set(new.attribution_key.split()) - STOPWORDS
+    b = set(known.attribution_key.split()) - STOPWORDS
+    only_a, only_b = a - b, b - a
+    if not only_a or not only_b:
+        return False
+    return all(not _close(x, y) for x in only_a for y in only_b)
+
+
+def decide(new: Flash, known: Flash) -> PairDecision:
+    """How `new` relates to `known` (verdict NEW here means: a different flash)."""
+    if new.key == known.key:
+        if _attribution_conflict(new, known):
+            return PairDecision(Verdict.NEW, 1.0, "same words, other speaker")
+        return PairDecision(Verdict.DUPLICATE, 1.0, "same text")
+    a, b = _content(new.tokens), _content(known.tokens)
+    shared = sum((a & b).values())
+    only_new, only_known = a - b, b - a
+    typos = _align(only_new, only_known)
+    shared += typos
+    size = max(sum(a.values()), sum(b.values()), 1)
+    score = shared / size
+    if shared == 0:
+        return PairDecision(Verdict.NEW, 0.0, "nothing in common")
+
+    new_figs = {t for t in only_new if _is_figure(t)}
+    known_figs = {t for t in only_known if _is_figure(t)}
+    new_words = {t for t in only_new if not _is_figure(t)}
+    known_words = {t for t in only_known if not _is_figure(t)}
+    known_size = max(sum(b.values()), 1)
+
+    if new_words and known_words:
+        verdict, why = Verdict.NEW, f"other words: {_few(new_words)} vs {_few(known_words)}"
+    elif not new_words and not known_words:
+        if new_figs or known_figs:
+            if shared / known_size < MIN_SHARED:
+                verdict, why = Verdict.NEW, "figures differ in a short flash"
+            else:
+                verdict, why = Verdict.REVISED, f"figures changed: {_few(known_figs)} -> {_few(new_figs)}"
+        else:
+            verdict, why = Verdict.DUPLICATE, "typo or small words" if typos else "small words"
+    elif new_words:  # the new flash says more than the known one
+        if shared / known_size < MIN_SHARED or shared < 2:
+            verdict, why = Verdict.NEW, "little in common"
+        elif known_figs:
+            verdict, why = Verdict.NEW, "other figures and other words"
+        else:
+            verdict, why = Verdict.REVISED, f"extended: +{_few(new_words)}"
+    else:  # the new flash says less: a shortened repeat, unless it lost its point
+        if shared / max(sum(a.values()), 1) < MIN_SHARED or shared < 2 or new_figs:
+            verdict, why = Verdict.NEW, "little in common"
+        else:
+            verdict, why = Verdict.DUPLICATE, f"shortened: -{_few(known_words)}"
+
+    if verdict is not Verdict.NEW and _attribution_conflict(new, known):
+        return PairDecision(Verdict.NEW, score, "other speaker")
+    return PairDecision(verdict, score, why)
+
+
+def _few(words: set[str] | Counter[str], n: int = 4) -> str:
+    items = sorted(words)
+    return " ".join(items[:n]) + (" ..." if len(items) > n else "") if items else "-"

@@ -1,0 +1,77 @@
+"""`streamer dedup`: run the engine on files, directories or stdin, in-process, no Kafka.
+
+Events go to stdout as JSON lines, the audit trail of every ticker line to `--sightings`, one
+stderr line per bad record (file:line: reason) and a summary at the end.
+Exit codes: 0 all records processed, 1 some records were bad (the rest were processed),
+2 usage error (e.g. an unreadable --sightings path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from typing import BinaryIO, TextIO
+
+from streamer.codec import BadRecord, dumps, encode_event, encode_sighting
+from streamer.engine import Deduplicator
+from streamer.extract import Profiles
+from streamer.inputs import read_inputs
+from streamer.settings import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from streamer.cli import add_setting_flag
+
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="snapshot files (.jsonl envelopes, .txt/.html pages), directories "
+                             "(read sorted) or - for JSON lines on stdin; processed in this order")
+    parser.add_argument("--sightings", metavar="PATH",
+                        help="write one JSON line per extracted ticker line (the audit trail)")
+    parser.add_argument("--summary-json", action="store_true",
+                        help="print the closing summary to stderr as JSON")
+    add_setting_flag(parser, "ttl_hours", type=float, help="forget flashes not seen for this long")
+    add_setting_flag(parser, "profiles", help="site profiles JSON file")
+
+
+def run(args: argparse.Namespace, settings: Settings, stdin: BinaryIO | None = None,
+        stdout: BinaryIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout.buffer
+    err = stderr or sys.stderr
+    try:
+        profiles = Profiles.load(settings.profiles)
+    except (OSError, ValueError) as exc:
+        print(f"streamer: cannot load profiles {settings.profiles}: {exc}", file=err)
+        return 2
+    engine = Deduplicator(settings.dedup(), profiles)
+    bad = 0
+    with ExitStack() as stack:
+        sightings: BinaryIO | None = None
+        if args.sightings:
+            try:
+                sightings = stack.enter_context(open(args.sightings, "wb"))  # noqa: SIM115
+            except OSError as exc:
+                print(f"streamer: cannot write --sightings {args.sightings}: {exc.strerror}",
+                      file=err)
+                return 2
+        for origin, item in read_inputs(args.inputs, stdin):
+            if isinstance(item, BadRecord):
+                bad += 1
+                print(f"{origin}: skipped: {item}", file=err)
+                continue
+            result = engine.process(item)
+            chunk = [encode_event(e) for e in result.events]
+            if chunk:
+                out.write(b"\n".join(chunk) + b"\n")
+            if sightings is not None and result.decisions:
+                sightings.write(b"\n".join(encode_sighting(d) for d in result.decisions) + b"\n")
+        out.flush()
+    summary = {**engine.summary(), "bad_records": bad}
+    if args.summary_json:
+        print(dumps(summary).decode(), file=err)
+    else:
+        s = engine.stats
+        print(f"streamer: {s.snapshots} snapshots ({s.no_ticker} without a ticker), "
+              f"{s.lines} ticker lines -> {s.new} new, {s.revised} revised, "
+              f"{s.duplicate} duplicate; {bad} bad records", file=err)
+    return 1 if bad else 0
