@@ -118,11 +118,12 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     if len(parts) >= 2:
         head, tail = parts[0], parts[-1]
         lead_words, tail_words = len(head.split()), len(tail.split())
+        if len(parts) == 2 and _looks_like_name(tail) and (
+            (tail_words <= 3 and lead_words >= 2 * tail_words)
+            or (tail_words <= MAX_TRAILING_SOURCE_WORDS and lead_words > 12)
+        ):
+            return text[: len(text) - len(tail)].rstrip(" :"), tail.rstrip(" .")
         rest_after_head = text[len(head):].lstrip(" :")
-        body_before_tail = text[: len(text) - len(tail)].rstrip(" :")
-        if len(parts) == 2 and lead_words > tail_words and tail_words <= MAX_TRAILING_SOURCE_WORDS:
-            if _looks_like_name(tail):
-                return body_before_tail, tail.rstrip(" .")
         if lead_words <= MAX_SPEAKER_WORDS and rest_after_head:
             return rest_after_head, head
     says = _SAYS.match(text)

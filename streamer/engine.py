@@ -50,8 +50,6 @@ class Deduplicator:
         self.config = config or DedupConfig()
         self.profiles = profiles or Profiles.load(self.config.profiles_path)
         self.sources: dict[str, SourceIndex] = {}
-        self.clock: float | None = None  # event time: the newest fetched_at accepted
-        self._last_evict = float("-inf")
         self.stats = Stats()
 
     def index(self, source: str) -> SourceIndex:
@@ -63,22 +61,25 @@ class Deduplicator:
         return idx
 
     # -- time --------------------------------------------------------------------------------
-    def _advance(self, fetched_at: datetime, now: datetime | None) -> float:
-        """Move the event-time clock; a future-dated snapshot moves it by at most the skew."""
+    def _advance(self, idx: SourceIndex, fetched_at: datetime, now: datetime | None) -> float:
+        """Move the source's event-time clock; a future-dated snapshot moves it by at most the skew.
+
+        Each source keeps its own clock, so one site's state never depends on how its snapshots
+        interleave with other sites' (the Kafka worker sees another interleaving than a file).
+        """
         t = fetched_at.timestamp()
         skew = self.config.max_future_skew_seconds
         if now is not None:
             t = min(t, now.timestamp() + skew)
-        if self.clock is None:
-            self.clock = t
-        elif t > self.clock:
-            self.clock = min(t, self.clock + skew)
-        if self.clock - self._last_evict >= EVICT_EVERY_SECONDS:
-            self._last_evict = self.clock
-            cutoff = self.clock - self.config.ttl_seconds
-            for idx in self.sources.values():
-                self.stats.evicted += idx.evict(cutoff, self.config.max_flashes_per_source)
-        return min(t, self.clock)
+        if idx.clock is None:
+            idx.clock = t
+        elif t > idx.clock:
+            idx.clock = min(t, idx.clock + skew)
+        if idx.clock - idx.last_evict >= EVICT_EVERY_SECONDS:
+            idx.last_evict = idx.clock
+            cutoff = idx.clock - self.config.ttl_seconds
+            self.stats.evicted += idx.evict(cutoff, self.config.max_flashes_per_source)
+        return min(t, idx.clock)
 
     # -- the entry point ---------------------------------------------------------------------
     def process(self, snapshot: Snapshot, now: datetime | None = None) -> SnapshotResult:
@@ -88,8 +89,8 @@ class Deduplicator:
         if not lines:
             self.stats.no_ticker += 1
             return SnapshotResult([], had_ticker=False)
-        seen = self._advance(snapshot.fetched_at, now)
         idx = self.index(snapshot.source)
+        seen = self._advance(idx, snapshot.fetched_at, now)
         decisions = [
             self._line(idx, snapshot, position, raw, seen)
             for position, raw in reversed(list(enumerate(lines)))
@@ -138,7 +139,7 @@ class Deduplicator:
              full_key: str, seen: float, best: tuple[Cluster, PairDecision] | None) -> Decision:
         self.stats.new += 1
         event = self._event(snap, flash, Verdict.NEW, None, None)
-        cluster = idx.new_cluster(event.event_id, flash, snap.fetched_at, seen)
+        cluster = idx.new_cluster(event.event_id, flash, raw, snap.fetched_at, seen)
         idx.remember_variant(cluster, raw, flash, full_key)
         score, reason = (best[1].score, best[1].reason) if best else (0.0, "no similar flash")
         return Decision(snap.ref, snap.source, position, flash.text, event.event_id,
@@ -149,7 +150,7 @@ class Deduplicator:
                  pd: PairDecision) -> Decision:
         self.stats.revised += 1
         event = self._event(snap, flash, Verdict.REVISED, cluster.event_id, cluster.flash.text)
-        cluster.event_id, cluster.flash = event.event_id, flash
+        cluster.event_id, cluster.flash, cluster.latest_raw = event.event_id, flash, raw
         idx.remember_variant(cluster, raw, flash, full_key)
         idx.touch(cluster, seen)
         return Decision(snap.ref, snap.source, position, flash.text, event.event_id,

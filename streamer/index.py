@@ -49,6 +49,7 @@ class Cluster:
     cid: int
     event_id: str  # the flash's latest event (new or revised)
     flash: Flash  # the latest version, which revisions are compared against
+    latest_raw: str  # the raw line of that version (what state saves)
     first_seen: datetime
     last_seen: float  # event time, epoch seconds
     raws: list[str] = field(default_factory=list)  # raw lines in the exact-line map
@@ -67,8 +68,10 @@ class SourceIndex:
         self.by_raw: dict[str, tuple[int, str]] = {}  # raw line -> (cluster, cleaned text)
         self.by_key: dict[str, int] = {}
         self.variant_flash: dict[str, tuple[int, Flash]] = {}
-        self._next_cid = 0
-        self._next_variant = 0
+        self.next_cid = 0
+        self.next_variant = 0
+        self.clock: float | None = None  # event time: the newest fetched_at accepted
+        self.last_evict = float("-inf")
 
     def __len__(self) -> int:
         return len(self.clusters)
@@ -91,9 +94,10 @@ class SourceIndex:
             yield self.clusters[cid], known
 
     # -- updates ---------------------------------------------------------------------------
-    def new_cluster(self, event_id: str, flash: Flash, first_seen: datetime, seen: float) -> Cluster:
-        cluster = Cluster(self._next_cid, event_id, flash, first_seen, seen)
-        self._next_cid += 1
+    def new_cluster(self, event_id: str, flash: Flash, raw: str, first_seen: datetime,
+                    seen: float) -> Cluster:
+        cluster = Cluster(self.next_cid, event_id, flash, raw, first_seen, seen)
+        self.next_cid += 1
         self.clusters[cluster.cid] = cluster
         return cluster
 
@@ -114,11 +118,13 @@ class SourceIndex:
             self.by_key[full_key] = cluster.cid
             cluster.keys.append(full_key)
         if len(cluster.variants) < self.max_variants:
-            vid = f"{self._next_variant}"
-            self._next_variant += 1
-            self.lsh.insert(vid, minhash(flash.key, self.num_perm))
-            self.variant_flash[vid] = (cluster.cid, flash)
-            cluster.variants.append((vid, raw))
+            self.restore_variant(cluster, str(self.next_variant), raw, flash)
+            self.next_variant += 1
+
+    def restore_variant(self, cluster: Cluster, vid: str, raw: str, flash: Flash) -> None:
+        self.lsh.insert(vid, minhash(flash.key, self.num_perm))
+        self.variant_flash[vid] = (cluster.cid, flash)
+        cluster.variants.append((vid, raw))
 
     def evict(self, older_than: float, max_clusters: int) -> int:
         """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""

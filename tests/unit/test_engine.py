@@ -1,0 +1,131 @@
+"""The engine over a stream of snapshots: one event per real-world flash."""
+
+from datetime import timedelta
+
+import orjson
+
+from streamer.engine import Deduplicator
+from streamer.model import Verdict
+from streamer.settings import DedupConfig
+from streamer.state import export_state, import_state
+from tests.pages import T0, snap
+
+TICKER = ["Dutch Police: Rotterdam shooter arrested",
+          "Ceasefire in Gaza takes effect",
+          "Airspace closed at Ramon Airport"]
+
+
+def events(engine: Deduplicator, *snaps):  # type: ignore[no-untyped-def]
+    return [e for s in snaps for e in engine.process(s).events]
+
+
+def test_first_snapshot_yields_one_event_per_flash_oldest_first() -> None:
+    out = events(Deduplicator(), snap(TICKER))
+    assert [e.text for e in out] == list(reversed(TICKER))
+    assert all(e.kind is Verdict.NEW and e.first_seen == T0 for e in out)
+
+
+def test_repeats_and_light_edits_across_snapshots_yield_nothing_new() -> None:
+    engine = Deduplicator()
+    events(engine, snap(TICKER))
+    edited = ["BREAKING: Dutch police: Rotterdam shooter arrested.",
+              "Ceasefire in Gaza takes effect (video)",
+              "Airspace closed at Ramon Airport"]
+    assert events(engine, snap(TICKER, 5), snap(edited, 10), snap(TICKER, 15, html=True)) == []
+
+
+def test_new_flash_on_top_of_the_ticker_is_the_only_event() -> None:
+    engine = Deduplicator()
+    events(engine, snap(TICKER))
+    out = events(engine, snap(["Ceasefire in Lebanon takes effect", *TICKER], 5))
+    assert [e.text for e in out] == ["Ceasefire in Lebanon takes effect"]
+
+
+def test_revision_is_linked_to_the_original() -> None:
+    engine = Deduplicator()
+    [first] = events(engine, snap(["Dutch Police: Two were wounded in a shooting in Rotterdam"]))
+    [rev] = events(engine, snap(["Dutch Police: Three were wounded in a shooting in Rotterdam"], 5))
+    assert rev.kind is Verdict.REVISED
+    assert rev.revision_of == first.event_id
+    assert rev.previous_text == first.text
+    # the stale version coming back from a cached page is not news again
+    assert events(engine, snap(["Dutch Police: Two were wounded in a shooting in Rotterdam"], 9)) == []
+
+
+def test_sightings_explain_every_line() -> None:
+    engine = Deduplicator()
+    engine.process(snap(TICKER))
+    result = engine.process(snap(["Dutch police: Rotterdam shooter arrested!", *TICKER[1:]], 5))
+    top = next(d for d in result.decisions if d.position == 0)
+    assert top.verdict is Verdict.DUPLICATE and top.event is None
+    assert top.text == "Dutch police: Rotterdam shooter arrested!"
+    assert {d.position for d in result.decisions} == {0, 1, 2}
+
+
+def test_sources_are_deduplicated_separately() -> None:
+    engine = Deduplicator()
+    a = events(engine, snap(TICKER, source="a.example"))
+    b = events(engine, snap(TICKER, source="b.example"))
+    assert len(a) == len(b) == 3
+
+
+def test_page_without_ticker_is_counted_not_an_error() -> None:
+    engine = Deduplicator()
+    result = engine.process(snap([]))
+    assert result.had_ticker is False and engine.stats.no_ticker == 1
+
+
+def test_event_ids_are_deterministic() -> None:
+    stream = [snap(TICKER), snap(["Ceasefire in Lebanon takes effect", *TICKER], 5)]
+    assert ([e.event_id for e in events(Deduplicator(), *stream)]
+            == [e.event_id for e in events(Deduplicator(), *stream)])
+
+
+def test_flash_not_seen_for_the_ttl_is_forgotten() -> None:
+    engine = Deduplicator(DedupConfig(ttl_seconds=3600))
+    events(engine, snap(TICKER))
+    # another page keeps the source's clock moving; the ticker flash is gone for two hours
+    for minute in range(0, 121, 10):
+        events(engine, snap(["Unrelated flash about the weather in the capital"], minute))
+    assert [e.text for e in events(engine, snap(TICKER[:1], 125))] == TICKER[:1]
+
+
+def test_future_dated_snapshot_cannot_flush_the_index() -> None:
+    engine = Deduplicator(DedupConfig(ttl_seconds=3600, max_future_skew_seconds=600))
+    events(engine, snap(TICKER))
+    events(engine, snap(["A page whose clock is a year ahead"], 365 * 24 * 60))
+    assert events(engine, snap(TICKER, 5)) == []
+
+
+def test_size_cap_evicts_least_recently_seen() -> None:
+    engine = Deduplicator(DedupConfig(max_flashes_per_source=100))
+    towns = ["Akko", "Bari", "Cadiz", "Durres", "Emden", "Fano", "Genoa", "Hull", "Izmir",
+             "Jaffa", "Kiel", "Lagos", "Malmo", "Nice", "Oran"]
+    for i in range(150):
+        a, b = towns[i % 15], towns[i // 15]
+        engine.process(snap([f"Storm closes the harbours of {a} and {b}"], i / 10))
+    assert engine.live_flashes() == 100
+
+
+def test_state_round_trip_decides_exactly_as_before() -> None:
+    first = [snap(TICKER, m) for m in range(0, 30, 5)]
+    later = [snap(["Dutch Police: Rotterdam shooter arrested (video)",
+                   "Ceasefire in Lebanon takes effect", *TICKER[1:]], 40),
+             snap(["Airspace closed at Ramon Airport due to drone fears", *TICKER], 45)]
+    straight = Deduplicator()
+    for s in first:
+        straight.process(s)
+    saved = orjson.loads(orjson.dumps(export_state(straight)))  # JSON, no pickle
+    restored = import_state(saved)
+    assert export_state(restored) == saved
+    for s in later:
+        assert restored.process(s) == straight.process(s)
+
+
+def test_clock_is_per_source() -> None:
+    engine = Deduplicator(DedupConfig(ttl_seconds=3600))
+    events(engine, snap(TICKER, source="a.example"))
+    later = T0 + timedelta(hours=5)
+    events(engine, snap(["Other site news about the harbour"], 300, source="b.example"))
+    assert later > T0
+    assert events(engine, snap(TICKER, 10, source="a.example")) == []
