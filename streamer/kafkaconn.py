@@ -1,0 +1,96 @@
+"""Starting an aiokafka client within a deadline, and turning failures into one clear line.
+
+Shared by the `publish` and `tail` subcommands; aiokafka is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class KafkaUnavailable(Exception):
+    """The broker cannot be reached or a topic is missing; the message is what users see."""
+
+
+class _Capture(logging.Handler):
+    """Keeps the OS errors aiokafka logs while bootstrapping, instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.errors: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        self.errors.extend(a for a in args if isinstance(a, BaseException))
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason for humans: 'connection refused', 'name or service not known', ..."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        if exc.errno == errno.ECONNREFUSED:
+            return "connection refused"
+        if exc.strerror:
+            return str(exc.strerror).lower()
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+def unreachable_message(bootstrap: str, reason: str) -> str:
+    return f"cannot reach Kafka at {bootstrap}: {reason}"
+
+
+async def connect(client: Any, bootstrap: str, timeout: float,
+                  then: Callable[[], Awaitable[T]]) -> T:
+    """Start `client`, then run `then()` (a metadata look-up), all within `timeout` seconds.
+
+    On failure the client is stopped and KafkaUnavailable says "cannot reach Kafka at HOST:PORT:
+    reason". KafkaUnavailable raised by `then` (say, a missing topic) passes through unchanged.
+    """
+    from aiokafka.errors import KafkaError
+
+    log = logging.getLogger("aiokafka")
+    capture = _Capture()
+    log.addHandler(capture)
+    propagate, log.propagate = log.propagate, False
+    try:
+        async with asyncio.timeout(timeout):
+            await client.start()
+            return await then()
+    except (TimeoutError, KafkaError, OSError) as exc:
+        await stop_quietly(client)
+        if capture.errors:
+            reason = describe_error(capture.errors[-1])
+        elif isinstance(exc, TimeoutError):
+            reason = f"no answer within {timeout:g} s"
+        else:
+            reason = describe_error(exc)
+        raise KafkaUnavailable(unreachable_message(bootstrap, reason)) from exc
+    except BaseException:
+        await stop_quietly(client)
+        raise
+    finally:
+        log.removeHandler(capture)
+        log.propagate = propagate
+
+
+async def stop_quietly(client: Any, timeout: float = 5.0) -> None:
+    """Best-effort stop, used when the real failure is already being reported."""
+    try:
+        await asyncio.wait_for(client.stop(), timeout)
+    except Exception:
+        logging.getLogger(__name__).debug("error stopping Kafka client", exc_info=True)
+
+
+def partitions_of(cluster: Any, topic: str) -> list[int]:
+    """Partition ids of `topic` in cluster metadata; KafkaUnavailable if it does not exist."""
+    parts = cluster.partitions_for_topic(topic)
+    if not parts:
+        raise KafkaUnavailable(f"topic {topic!r} does not exist")
+    return sorted(parts)

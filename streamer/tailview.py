@@ -1,0 +1,152 @@
+"""What `streamer tail` shows: one readable line per event, event filters, and `--since` times.
+
+Pure functions over event dicts (the shape of `codec.event_to_dict`); no Kafka, no clock reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from streamer.codec import BadRecord, parse_time
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
+# C0/C1 controls and DEL: page text must not be able to drive the terminal (ANSI escapes).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`--since`: a duration back from `now` (`90s`, `10m`, `2h`, `1h30m`, `3d`, `1w`) or a time.
+
+    Times are RFC 3339 (`2026-11-21T09:00:00Z`, `...+01:00`); without an offset (`2026-11-21
+    09:00`, `2026-11-21`) they are local time, like the times `tail` prints.
+    Raises ValueError with a message fit for a usage error.
+    """
+    value = text.strip()
+    if not value:
+        raise ValueError("empty time")
+    compact = value.replace(" ", "")
+    if re.fullmatch(rf"(?:{_RELATIVE.pattern})+", compact, re.IGNORECASE):
+        seconds = sum(float(n) * _UNITS[u.lower()] for n, u in _RELATIVE.findall(compact))
+        return now - timedelta(seconds=seconds)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"cannot read {text!r} as a time: use RFC 3339 (2026-11-21T09:00:00Z) "
+            "or a duration back from now (10m, 2h, 1h30m, 3d)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.astimezone()  # naive: local time
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """`--source` (any of, case-insensitive) and `--grep` (regex on the text, case-insensitive)."""
+
+    sources: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
+
+    @classmethod
+    def build(cls, sources: Iterable[str] | None, grep: str | None) -> EventFilter:
+        """Raises re.error for a bad pattern."""
+        wanted = frozenset(
+            s.strip().lower() for item in sources or () for s in item.split(",") if s.strip()
+        )
+        return cls(wanted, re.compile(grep, re.IGNORECASE) if grep else None)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.sources or self.pattern)
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        if self.sources and str(event.get("source", "")).lower() not in self.sources:
+            return False
+        if self.pattern is not None:
+            text = " ".join(
+                str(event.get(k) or "") for k in ("attribution", "text", "previous_text")
+            )
+            return self.pattern.search(text) is not None
+        return True
+
+
+def short_id(event_id: object) -> str:
+    """The first 8 characters: enough to tell events apart on screen and to grep for."""
+    return str(event_id or "?")[:8]
+
+
+def clean(text: object) -> str:
+    """One line of plain text: controls (including escape sequences) become spaces."""
+    return _CONTROL.sub(" ", str(text or "")).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """ANSI styles; `Style.plain()` when stdout is not a terminal."""
+
+    time: str = "\x1b[2m"
+    source: str = "\x1b[36m"
+    attribution: str = "\x1b[1m"
+    revised: str = "\x1b[33;1m"
+    dim: str = "\x1b[2m"
+    reset: str = "\x1b[0m"
+
+    @classmethod
+    def plain(cls) -> Style:
+        return cls("", "", "", "", "", "")
+
+    def paint(self, code: str, text: str) -> str:
+        return f"{code}{text}{self.reset}" if code else text
+
+
+PLAIN = Style.plain()
+COLOR = Style()
+
+
+def event_time(event: Mapping[str, Any], fallback_ms: int | None = None) -> datetime | None:
+    """The event's first_seen, else the record timestamp, else None."""
+    try:
+        return parse_time(event.get("first_seen"))
+    except BadRecord:
+        if fallback_ms is not None and fallback_ms >= 0:
+            return datetime.fromtimestamp(fallback_ms / 1000, tz=UTC)
+        return None
+
+
+def format_event(event: Mapping[str, Any], style: Style = PLAIN,
+                 fallback_ms: int | None = None) -> str:
+    """One readable line, e.g.
+
+    2026-11-21 09:14:03  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #1a2b3c4d
+    2026-11-21 09:20:41  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam shooter
+        killed  (was: "Dutch Police: Rotterdam shooter arrested")  #77f0e2aa   (on one line)
+
+    The time is first_seen in local time; the trailing `#id` is the event's id, which a later
+    revision names, so `grep '#1a2b3c4d'` finds a flash and all its revisions.
+    """
+    when = event_time(event, fallback_ms)
+    stamp = when.astimezone().strftime("%Y-%m-%d %H:%M:%S") if when else "????-??-?? ??:??:??"
+    source = clean(event.get("source")) or "?"
+    text = clean(event.get("text"))
+    attribution = clean(event.get("attribution"))
+    if attribution and text.startswith(attribution):
+        body = style.paint(style.attribution, attribution) + text[len(attribution):]
+    elif attribution:
+        body = style.paint(style.attribution, attribution) + ": " + text
+    else:
+        body = text
+    parts = [style.paint(style.time, stamp), style.paint(style.source, source)]
+    if event.get("kind") == "revised":
+        marker = f"[REVISED of #{short_id(event.get('revision_of'))}]"
+        line = style.paint(style.revised, marker) + " " + body
+        previous = clean(event.get("previous_text"))
+        if previous:
+            line += "  " + style.paint(style.dim, f'(was: "{previous}")')
+        parts.append(line)
+    else:
+        parts.append(body)
+    parts.append(style.paint(style.dim, f"#{short_id(event.get('event_id'))}"))
+    return "  ".join(parts)
