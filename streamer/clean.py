@@ -41,25 +41,34 @@ def _unmangle(match: re.Match[str]) -> str:
     except (KeyError, UnicodeDecodeError):
         return match.group()
 
+def _ar(word: str) -> str:
+    """An Arabic word as a pattern that tolerates diacritics and tatweel between its letters."""
+    return "[\u064b-\u065f\u0670\u0640]*".join(word)
+
+
 # Ticker decorations: leading labels, trailing labels, bracketed media tags.
 _LEAD_DECOR = re.compile(
-    r"^\s*(?:breaking(?:\s+news)?|urgent|just\s+in|flash|exclusive|developing|update[d]?|alert)"
-    r"\s*(?:[:|\-–—]+|(?=\s))\s*",
+    r"^\s*(?:breaking(?:\s+news)?|urgent|just\s+in|flash|exclusive|developing|update[d]?|alert"
+    rf"|{_ar('عاجل')}|{_ar('خبر')}\s+{_ar('عاجل')}|{_ar('مباشر')})"
+    r"[\u064b-\u065f\u0640]*\s*(?:[:|\-–—]+|(?=\s))\s*",
     re.IGNORECASE,
 )
 _TRAIL_DECOR = re.compile(
     r"\s*(?:[|\-–—]+\s*)(?:developing(?:\s+story)?|live(?:\s+updates?)?|breaking|updated?|"
-    r"more\s+to\s+follow|watch)\s*[.!]?\s*$",
+    rf"more\s+to\s+follow|watch|{_ar('مباشر')}|{_ar('متجدد')}|{_ar('تحديث')})"
+    r"[\u064b-\u065f\u0640]*\s*[.!…]*\s*$",
     re.IGNORECASE,
 )
 _MEDIA_TAG = re.compile(
-    r"\s*[(\[]\s*(?:video|videos|photos?|pictures|watch|live|updated?|map|graphic)\s*[)\]]\s*",
+    r"\s*[(\[]\s*(?:video|videos|photos?|pictures|watch|live|updated?|map|graphic"
+    rf"|{_ar('فيديو')}|{_ar('صور')}|{_ar('شاهد')}|{_ar('مباشر')})[\u064b-\u065f\u0640]*\s*[)\]]\s*",
     re.IGNORECASE,
 )
+_TRAIL_DOTS = re.compile(r"\s*(?:\.{2,}|…)\s*$")
 
 # Attribution: "Speaker: body", "body: Source", "body, X says".
 _SEP = re.compile(r"\s*:\s+")
-_SAYS = re.compile(r"^(?P<body>.+?),\s+(?P<who>[^,]{2,80}?)\s+(?:says|said|reports|claims)\.?$",
+_SAYS = re.compile(r"^(?P<body>.+?),\s+(?P<who>[^,]{2,80}?)\s+(?:says|said|reports|claims)[.…]*$",
                    re.IGNORECASE)
 MAX_SPEAKER_WORDS = 16
 MAX_TRAILING_SOURCE_WORDS = 10
@@ -70,6 +79,7 @@ _ARABIC_LETTERS = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه",
     "ک": "ك", "ی": "ي",
 })
+_ARABIC_ARTICLE = re.compile(r"(?<!\S)(?:و?ال|لل)(?=\w{3,})")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
@@ -109,6 +119,7 @@ def strip_decorations(text: str) -> str:
         text = _MEDIA_TAG.sub(" ", text).strip()
         text = _LEAD_DECOR.sub("", text, count=1)
         text = _TRAIL_DECOR.sub("", text, count=1).strip()
+        text = _TRAIL_DOTS.sub("", text)
     return text
 
 
@@ -144,6 +155,7 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES).translate(_DIGITS)
     if not text.isascii():
         text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
+        text = _ARABIC_ARTICLE.sub("", text)
     text = _POSSESSIVE.sub("", text)
     text = _NUM_SEP.sub("", text)
     text = _NON_WORD.sub(" ", text)
@@ -164,16 +176,13 @@ def clean_line(raw: str) -> Flash:
         key=key,
         tokens=tuple(key.split()),
         attribution_key=fold(attribution) if attribution else "",
-        proper=proper_nouns(body),
+        attribution_names=names(attribution) if attribution else frozenset(),
     )
 
 
-_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'’-]*)")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 
-def proper_nouns(body: str) -> frozenset[str]:
-    """Folded words written with a capital inside the sentence: places, actors, objects."""
-    found = set()
-    for match in _CAPITALISED.finditer(body):
-        found.update(fold(match.group(1)).split())
-    return frozenset(found)
+def names(text: str) -> frozenset[str]:
+    """Folded words written with a capital letter: the people and places an attribution names."""
+    return frozenset(w for m in _CAPITALISED.finditer(text) for w in fold(m.group()).split())

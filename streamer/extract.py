@@ -88,9 +88,9 @@ def _block(lines: list[str], start: int, profile: Profile,
            skips: tuple[re.Pattern[str], ...]) -> list[str]:
     out: list[str] = []
     for line in lines[start:]:
-        stripped = line.strip()
-        if not stripped:
+        if not line.strip():
             break
+        stripped = line.strip(" \t\r\n")  # keep a trailing NBSP: it may be half of mojibake
         if any(p.search(stripped) for p in skips):
             continue
         if len(stripped) >= profile.min_chars:

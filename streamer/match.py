@@ -11,6 +11,7 @@ left over decides:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from streamer.model import Flash, PairDecision, Verdict
@@ -67,16 +68,34 @@ def _align(only_new: Counter[str], only_known: Counter[str]) -> int:
     return pairs
 
 
+_PLACE = re.compile(r"\b(?:in|from|at|near|over)\s+(?:the\s+)?((?:\w+\s*){1,3})")
+
+
+def _places(flash: Flash) -> set[str]:
+    """Capitalised words after in/from/at in the attribution: where the speaker reports from."""
+    return {w for m in _PLACE.finditer(flash.attribution_key) for w in m.group(1).split()
+            if w in flash.attribution_names}
+
+
 def _attribution_conflict(new: Flash, known: Flash) -> bool:
-    """Both attributions name someone or somewhere the other does not."""
-    if not new.attribution_key or not known.attribution_key:
+    """Both attributions report from places the other does not name ("in Gaza" / "in Lebanon").
+
+    Anything else in the attribution is rewording and never vetoes a match: the body decides.
+    """
+    a, b = _places(new), _places(known)
+    if not a or not b or a & b:
         return False
-    a = set(new.attribution_key.split()) - STOPWORDS
-    b = set(known.attribution_key.split()) - STOPWORDS
-    only_a, only_b = a - b, b - a
-    if not only_a or not only_b:
-        return False
-    return all(not _close(x, y) for x in only_a for y in only_b)
+    return all(not _close(x, y) for x in a for y in b)
+
+
+def _moved_attribution(extra: Counter[str], owner: Flash, other: Flash) -> int:
+    """Drop from `extra` the words of the other flash's attribution that `owner` moved into its
+    body (its own attribution lacks them)."""
+    attribution = set(other.attribution_key.split()) - set(owner.attribution_key.split())
+    moved = [w for w in extra if w in attribution]
+    for w in moved:
+        del extra[w]
+    return len(moved)
 
 
 def decide(new: Flash, known: Flash) -> PairDecision:
@@ -90,6 +109,7 @@ def decide(new: Flash, known: Flash) -> PairDecision:
     only_new, only_known = a - b, b - a
     typos = _align(only_new, only_known)
     shared += typos
+    moved = _moved_attribution(only_new, new, known) + _moved_attribution(only_known, known, new)
     size = max(sum(a.values()), sum(b.values()), 1)
     score = shared / size
     if shared == 0:
@@ -110,7 +130,8 @@ def decide(new: Flash, known: Flash) -> PairDecision:
             else:
                 verdict, why = Verdict.REVISED, f"figures changed: {_few(known_figs)} -> {_few(new_figs)}"
         else:
-            verdict, why = Verdict.DUPLICATE, "typo or small words" if typos else "small words"
+            verdict, why = Verdict.DUPLICATE, (
+                "attribution moved" if moved else "typo or small words" if typos else "small words")
     elif new_words:  # the new flash says more than the known one
         if shared / known_size < MIN_SHARED or shared < 2:
             verdict, why = Verdict.NEW, "little in common"

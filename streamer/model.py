@@ -46,7 +46,7 @@ class Flash:
     key: str
     tokens: tuple[str, ...]
     attribution_key: str = ""
-    proper: frozenset[str] = frozenset()
+    attribution_names: frozenset[str] = frozenset()  # capitalised words of the attribution
 
 
 @dataclass(frozen=True, slots=True)
