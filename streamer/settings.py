@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     max_snapshot_bytes: int = 5 * 1024 * 1024
+    data_dir: Path = Path("/tmp/streamer")  # faust's datadir (STREAMER_DATA_DIR)
 
     # Dedup core
     num_perm: int = Field(64, ge=16, le=512)

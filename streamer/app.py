@@ -1,0 +1,206 @@
+"""The faust app behind `streamer run`: consume snapshots, call the engine, produce events.
+
+I/O and lifecycle only; what a record means is `streamer.envelope`, what a ticker line is the
+engine's business. Processing is at-least-once: an input record is acked (so its offset may be
+committed) only after its events, or its dead-letter copy, are acknowledged by the broker, in
+offset order per partition (`streamer.acks`). faust's own send-on-commit ("attachments") and
+exactly-once mode are not used.
+
+Known limitation: dedup state lives in memory only. A restarted worker (or one that is assigned a
+partition after a rebalance) starts with empty state for those sources, so flashes still on the
+page are published again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import faust
+from faust.exceptions import ProducerSendError
+
+from streamer.acks import InOrderAcks
+from streamer.codec import BadRecord
+from streamer.envelope import OutRecord, dlq_record, event_record, snapshot_from_record
+from streamer.model import Event, Snapshot
+from streamer.settings import Settings
+
+log = logging.getLogger("streamer.worker")
+
+#: Turns one snapshot into the events to publish (the engine, or a stub in the benchmark).
+Process = Callable[[Snapshot, datetime], list[Event]]
+
+RECORD_OVERHEAD = 64 * 1024  # headroom over max_snapshot_bytes for key, headers and framing
+
+
+def engine_process(settings: Settings) -> Process:
+    """The dedup engine as a Process: one Deduplicator for every source this worker sees."""
+    from streamer.engine import Deduplicator
+    from streamer.extract import Profiles
+
+    engine = Deduplicator(settings.dedup(), Profiles.load(settings.profiles))
+
+    def process(snapshot: Snapshot, now: datetime) -> list[Event]:
+        return engine.process(snapshot, now=now).events
+
+    return process
+
+
+def broker_urls(settings: Settings) -> list[str]:
+    return [f"kafka://{h.strip()}" for h in settings.bootstrap_servers.split(",") if h.strip()]
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """faust credentials for SASL/SSL, or None for PLAINTEXT (secrets stay inside the object)."""
+    kw = settings.kafka_client_kwargs()
+    ssl_context = kw.get("ssl_context")
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=str(kw["sasl_plain_username"]),
+            password=str(kw["sasl_plain_password"]),
+            mechanism=str(kw["sasl_mechanism"]),
+            ssl_context=ssl_context,  # type: ignore[arg-type]
+        )
+    if settings.security_protocol == "SSL":
+        return faust.SSLCredentials(ssl_context)  # type: ignore[arg-type]
+    return None
+
+
+@dataclass(slots=True)
+class Health:
+    """What /live and /ready report."""
+
+    agent_running: bool = False
+    failure: str | None = None
+
+
+def create_app(settings: Settings, process: Process | None = None,
+               clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> faust.App:
+    """A faust app wired to `settings`; `process` defaults to the dedup engine."""
+    run = process or engine_process(settings)
+    record_limit = settings.max_snapshot_bytes + RECORD_OVERHEAD
+    app = faust.App(
+        settings.app_id,
+        env={},  # faust must not read the environment: Settings is the only config source
+        broker=broker_urls(settings),
+        broker_credentials=broker_credentials(settings),
+        datadir=str(settings.data_dir),
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        consumer_max_fetch_size=max(4 * 1024 * 1024, record_limit),
+        producer_acks=-1,
+        producer_max_request_size=record_limit,
+        producer_linger_ms=1,
+        topic_partitions=settings.topic_partitions,
+        topic_disable_leader=True,
+        stream_wait_empty=True,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
+        web_metrics_enabled=False,
+    )
+    source = app.topic(settings.input_topic, key_type=bytes, value_type=bytes,
+                       key_serializer="raw", value_serializer="raw", allow_empty=True)
+    health = Health()
+
+    crashing: set[asyncio.Future[None]] = set()
+
+    def on_delivery_failure(exc: BaseException) -> None:
+        # Stop rather than skip: the record stays uncommitted and is processed again on restart.
+        if health.failure is None:
+            health.failure = f"produce failed: {exc!r}"
+            log.error("a produce was not acknowledged (%r); stopping, input not committed", exc)
+            crashing.add(asyncio.ensure_future(app.crash(exc)))
+
+    acks = InOrderAcks(on_delivery_failure)
+
+    async def send(topic: str, rec: OutRecord) -> asyncio.Future[Any]:
+        fut = await app.producer.send(topic, rec.key, rec.value, None, rec.timestamp,
+                                      rec.headers)
+        return cast("asyncio.Future[Any]", fut)
+
+    async def dead_letter(reason: str, message: Any) -> asyncio.Future[Any]:
+        log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition,
+                    message.offset, reason)
+        kw = {"key": message.key, "value": message.value, "headers": message.headers,
+              "topic": message.topic, "partition": message.partition,
+              "offset": message.offset, "timestamp": message.timestamp}
+        try:
+            return await send(settings.dlq_topic, dlq_record(reason, **kw))
+        except ProducerSendError:  # e.g. larger than the producer's max request size
+            return await send(settings.dlq_topic, dlq_record(reason, keep_value=False, **kw))
+
+    async def handle(event: Any) -> None:
+        message = event.message
+        try:
+            snapshot = snapshot_from_record(message.value, message.headers, message.timestamp,
+                                            max_bytes=settings.max_snapshot_bytes)
+            events = run(snapshot, clock())
+        except BadRecord as exc:
+            deliveries = [await dead_letter(str(exc), message)]
+        except Exception as exc:  # an engine bug must not stop the stream: park the record
+            log.exception("processing %s[%d]@%d failed", message.topic, message.partition,
+                          message.offset)
+            deliveries = [await dead_letter(f"internal error: {exc!r}", message)]
+        else:
+            deliveries = [await send(settings.output_topic, event_record(e)) for e in events]
+        acks.add(message.tp, event.ack, deliveries)
+
+    @app.agent(source, name="streamer.dedup")
+    async def dedup(stream: Any) -> None:
+        await app.maybe_start_producer()
+        health.agent_running = True
+        try:
+            async for event in stream.noack().events():
+                try:
+                    await handle(event)
+                except ProducerSendError as exc:
+                    on_delivery_failure(exc)
+                    raise
+        finally:
+            health.agent_running = False
+
+    async def on_revoked(sender: Any, revoked: set[Any], **kwargs: Any) -> None:
+        acks.forget(revoked)
+
+    app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
+
+    def readiness() -> tuple[bool, dict[str, Any]]:
+        try:
+            assigned = sorted(tp.partition for tp in app.consumer.assignment()
+                              if tp.topic == settings.input_topic)
+        except Exception:  # consumer not started yet
+            assigned = []
+        body = {"agent_running": health.agent_running, "rebalancing": bool(app.rebalancing),
+                "partitions": assigned, "pending_acks": acks.pending(), "failure": health.failure}
+        ok = (health.agent_running and bool(assigned) and not app.rebalancing
+              and health.failure is None)
+        return ok, body
+
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        ok, body = readiness()
+        return web.json({"ready": ok, **body}, status=200 if ok else 503)
+
+    @app.page("/live")
+    async def live(web: Any, request: Any) -> Any:
+        ok = health.failure is None
+        return web.json({"live": ok, "failure": health.failure}, status=200 if ok else 503)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def announce() -> None:
+        log.warning("streamer worker %s: %s -> %s (dead letters: %s), brokers %s (%s), "
+                    "web http://%s:%d", settings.app_id, settings.input_topic,
+                    settings.output_topic, settings.dlq_topic, settings.bootstrap_servers,
+                    settings.security_protocol, settings.web_host, settings.web_port)
+
+    return app

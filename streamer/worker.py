@@ -1,0 +1,64 @@
+"""`streamer run`: the Kafka worker. Snapshots topic in, events topic out, bad records to the DLQ.
+
+Runs until SIGTERM or SIGINT, then finishes the records in flight, commits and exits 0.
+Exit 1 if the worker crashed (say, a produce was never acknowledged: the input stays
+uncommitted and is read again on restart), 2 on a configuration error.
+faust is imported only here, inside `run`, so `streamer --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from streamer.cli import add_kafka_flags, add_setting_flag
+from streamer.settings import Settings
+
+log = logging.getLogger("streamer.worker")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_kafka_flags(parser)
+    add_setting_flag(parser, "web_host", help="bind the health/readiness server to this address")
+    add_setting_flag(parser, "web_port", type=int, help="port of the health/readiness server")
+    add_setting_flag(parser, "data_dir", help="faust's data directory")
+    add_setting_flag(parser, "ttl_hours", type=float, help="forget flashes not seen for this long")
+    add_setting_flag(parser, "duplicate_threshold", type=float,
+                     help="similarity at or above which a line is a duplicate")
+    add_setting_flag(parser, "profiles", help="site profiles JSON file")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from streamer.app import create_app
+
+    try:
+        app = create_app(settings)
+    except (OSError, ValueError) as exc:
+        print(f"streamer run: {exc}", file=sys.stderr)
+        return 2
+    return execute(app)
+
+
+def execute(app: object) -> int:
+    """Run a faust app to completion in this process; the exit code says whether it crashed."""
+    import faust
+
+    worker = faust.Worker(
+        app,  # type: ignore[arg-type]
+        quiet=True,
+        override_logging=False,  # keep the CLI's logging set-up (stderr, -v)
+        redirect_stdouts=False,
+        loglevel=logging.getLogger().level or logging.WARNING,
+    )
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    else:  # pragma: no cover - execute_from_commandline always exits
+        code = 0
+    crashed = getattr(app, "crash_reason", None)
+    if crashed is not None:
+        print(f"streamer run: stopped after an error: {crashed!r}", file=sys.stderr)
+        return 1
+    return code
