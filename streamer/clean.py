@@ -35,6 +35,10 @@ _CONT = "".join(re.escape(_sloppy_cp1252(b)) for b in range(0x80, 0xC0))
 _MOJIBAKE_RUN = re.compile(f"[\u00c2-\u00f4][{_CONT}]{{1,3}}")
 
 
+# "Â" left where a mangled NBSP was turned into a plain space on the way.
+_LONE_NBSP_MOJIBAKE = re.compile(r"(?<=\S)\u00c2(?= )")
+
+
 def _unmangle(match: re.Match[str]) -> str:
     try:
         return bytes(_TO_BYTE[c] for c in match.group()).decode("utf-8")
@@ -103,6 +107,7 @@ def repair(raw: str) -> str:
             # ftfy knows the common cases; some (Turkish ğ as "ÄŸ") it leaves, the fallback doesn't.
             text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
             text = _MOJIBAKE_RUN.sub(_unmangle, text)
+            text = _LONE_NBSP_MOJIBAKE.sub("", text)
         text = unicodedata.normalize("NFC", text)
         text = "".join(ch for ch in text
                        if ch in " \t\n" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
@@ -129,7 +134,7 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     if len(parts) >= 2:
         head, tail = parts[0], parts[-1]
         lead_words, tail_words = len(head.split()), len(tail.split())
-        if len(parts) == 2 and _looks_like_name(tail) and (
+        if len(parts) == 2 and (
             (tail_words <= 3 and lead_words >= 2 * tail_words)
             or (tail_words <= MAX_TRAILING_SOURCE_WORDS and lead_words > 12)
         ):
@@ -141,12 +146,6 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     if says and len(says["who"].split()) <= 6:
         return says["body"], says["who"]
     return text, None
-
-
-def _looks_like_name(part: str) -> bool:
-    """A trailing source names someone: it starts with a capital letter or a digit-free word."""
-    first = part.lstrip("'\"“‘")[:1]
-    return bool(first) and (first.isupper() or not first.isascii())
 
 
 @lru_cache(maxsize=65536)

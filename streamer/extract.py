@@ -108,6 +108,7 @@ _CONTAINER = frozenset("ul ol dl nav header footer article aside main section ta
 _SKIP = frozenset("script style noscript template svg head".split())
 
 
+_ASCII_WS = re.compile(r"[ \t\r\n\f\v]+")
 _END = "\n\x00\n"  # marks a closed container: becomes the blank line that ends a block
 
 
@@ -144,7 +145,7 @@ def html_to_lines(html: str) -> list[str]:
     parser.close()
     out: list[str] = []
     for raw in "".join(parser.parts).split("\n"):
-        line = " ".join(raw.split())
+        line = _ASCII_WS.sub(" ", raw).strip(" ")  # NBSPs stay for the cleaner (mojibake)
         if line == "\x00":
             if out and out[-1]:
                 out.append("")

@@ -89,13 +89,19 @@ def _attribution_conflict(new: Flash, known: Flash) -> bool:
 
 
 def _moved_attribution(extra: Counter[str], owner: Flash, other: Flash) -> int:
-    """Drop from `extra` the words of the other flash's attribution that `owner` moved into its
-    body (its own attribution lacks them)."""
+    """Drop from `extra` the other flash's attribution when `owner` carries it at the start or
+    end of its body instead ("..., army spokesperson says" without the comma)."""
     attribution = set(other.attribution_key.split()) - set(owner.attribution_key.split())
-    moved = [w for w in extra if w in attribution]
+    moved = {w for w in extra if w in attribution}
+    if not moved:
+        return 0
+    content = [t for t in owner.tokens if t not in STOPWORDS]
+    k = len(moved)
+    if set(content[:k]) != moved and set(content[-k:]) != moved:
+        return 0
     for w in moved:
         del extra[w]
-    return len(moved)
+    return k
 
 
 def decide(new: Flash, known: Flash) -> PairDecision:
