@@ -197,7 +197,8 @@ def _miss_example(what: str, truth: FlashTruth | None, unit: Unit, rev: bool, s:
     if s is None:
         text = truth.versions[unit[1]] if truth else "?"
         return Example(what, _category(truth, unit, rev), text, "", "not extracted", 0.0, "")
-    other = event_text.get(s.event_id, "?")
+    linked = evs[0].revision_of if evs and evs[0].revision_of else s.event_id
+    other = event_text.get(linked, "?")
     if rev and truth is not None:
         other = truth.versions[unit[1] - 1]
     got = evs[0].event_kind if evs else s.verdict

@@ -173,7 +173,7 @@ class SourceSim:
         for _ in range(50):
             tpl = self.rng.choice(pool)
             fills = {s: self.rng.choice(v) for s, v in tpl.pools.items()}
-            fills.update({s: self.rng.choice(FIGURES[s]) for s in FIGURE_SLOTS
+            fills.update({s: self.rng.choice(FIGURES[s]) for s in sorted(FIGURE_SLOTS)
                           if "{" + s + "}" in tpl.text})
             if self._entity_key(tpl, fills) not in self._used:
                 break

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -64,6 +67,13 @@ def test_generator_is_deterministic_and_has_hard_negatives() -> None:
     assert a.lines == b.lines
     negatives = sum(f.category == "hard_negative" for f in a.flashes.values())
     assert negatives >= 0.1 * len(a.flashes)
+    code = ("import hashlib, json; from bench.synth import generate; "
+            "s = generate(seed=3, hours=2, sources=2); "
+            "print(hashlib.sha1(json.dumps([s.snapshots, s.labels]).encode()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": h}).stdout
+               for h in ("1", "2")}
+    assert len(digests) == 1  # same stream whatever the hash seed
 
 
 def _truth(fid: str, *versions: str, category: str = "plain") -> FlashTruth:
