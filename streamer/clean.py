@@ -68,6 +68,7 @@ _MEDIA_TAG = re.compile(
     rf"|{_ar('فيديو')}|{_ar('صور')}|{_ar('شاهد')}|{_ar('مباشر')})[\u064b-\u065f\u0640]*\s*[)\]]\s*",
     re.IGNORECASE,
 )
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 _TRAIL_DOTS = re.compile(r"\s*(?:\.{2,}|…)\s*$")
 
 # Attribution: "Speaker: body", "body: Source", "body, X says".
@@ -125,7 +126,7 @@ def strip_decorations(text: str) -> str:
         text = _LEAD_DECOR.sub("", text, count=1)
         text = _TRAIL_DECOR.sub("", text, count=1).strip()
         text = _TRAIL_DOTS.sub("", text)
-    return text
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", text)
 
 
 def split_attribution(text: str) -> tuple[str, str | None]:

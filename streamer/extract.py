@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from html import unescape
 from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
@@ -75,29 +76,53 @@ def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:
     """The ticker's lines, top first; None when the page has no ticker."""
     profile, marker, skips = profiles.rules(snapshot.source)
     content = snapshot.content
-    lines = html_to_lines(content) if snapshot.content_type == "text/html" else content.splitlines()
+    if snapshot.content_type == "text/html":
+        return _html_ticker(content, profile, marker, skips)
+    lines = content.splitlines()
     for i, line in enumerate(lines):
         if len(line) < 40 and marker.match(line):
-            block = _block(lines, i + 1, profile, skips)
+            block, _ = _block(lines, i + 1, profile, skips)
             if block:
                 return block
     return None
 
 
+# A text node short enough to be the marker; parsing starts there instead of at the page top.
+_TEXT_NODE = re.compile(r">([^<>]{1,40})<")
+HTML_WINDOWS = (8 * 1024, 64 * 1024, 512 * 1024)  # markup after the marker, grown as needed
+
+
+def _html_ticker(html: str, profile: Profile, marker: re.Pattern[str],
+                 skips: tuple[re.Pattern[str], ...]) -> list[str] | None:
+    for node in _TEXT_NODE.finditer(html):
+        if not marker.match(unescape(node.group(1)).strip()):
+            continue
+        start = node.start() + 1
+        for window in HTML_WINDOWS:
+            lines = html_to_lines(html[start: start + window])
+            block, complete = _block(lines, 1, profile, skips)
+            if complete or start + window >= len(html):
+                break
+        if block:
+            return block
+    return None
+
+
 def _block(lines: list[str], start: int, profile: Profile,
-           skips: tuple[re.Pattern[str], ...]) -> list[str]:
+           skips: tuple[re.Pattern[str], ...]) -> tuple[list[str], bool]:
+    """The flashes after the marker, and whether the block visibly ended (blank line or cap)."""
     out: list[str] = []
     for line in lines[start:]:
         if not line.strip():
-            break
+            return out, True
         stripped = line.strip(" \t\r\n")  # keep a trailing NBSP: it may be half of mojibake
         if any(p.search(stripped) for p in skips):
             continue
         if len(stripped) >= profile.min_chars:
             out.append(stripped)
         if len(out) >= profile.max_lines:
-            break
-    return out
+            return out, True
+    return out, False
 
 
 _BLOCK = frozenset(

@@ -28,6 +28,12 @@ def shingles(key: str) -> set[bytes]:
     return {padded[i:i + SHINGLE].encode() for i in range(len(padded) - SHINGLE + 1)}
 
 
+def line_key(flash: Flash) -> str:
+    """What candidates are found by: the whole line folded, so a wrong attribution split (the
+    speaker at the front or the back) still finds its match."""
+    return f"{flash.attribution_key} {flash.key}" if flash.attribution_key else flash.key
+
+
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> tuple[object, str]:
     base = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
@@ -89,7 +95,7 @@ class SourceIndex:
         """Known variants whose body looks alike (LSH), with the cluster they belong to."""
         if not self.variant_flash:
             return
-        for vid in sorted(self.lsh.query(minhash(flash.key, self.num_perm))):
+        for vid in sorted(self.lsh.query(minhash(line_key(flash), self.num_perm))):
             cid, known = self.variant_flash[vid]
             yield self.clusters[cid], known
 
@@ -122,7 +128,7 @@ class SourceIndex:
             self.next_variant += 1
 
     def restore_variant(self, cluster: Cluster, vid: str, raw: str, flash: Flash) -> None:
-        self.lsh.insert(vid, minhash(flash.key, self.num_perm))
+        self.lsh.insert(vid, minhash(line_key(flash), self.num_perm))
         self.variant_flash[vid] = (cluster.cid, flash)
         cluster.variants.append((vid, raw))
 

@@ -26,8 +26,11 @@ STOPWORDS = frozenset(
 MIN_SHARED = 0.6
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _is_figure(token: str) -> bool:
-    return any(c.isdigit() for c in token)
+    return _DIGIT.search(token) is not None
 
 
 def _content(tokens: tuple[str, ...]) -> Counter[str]:
@@ -153,7 +156,19 @@ def decide(new: Flash, known: Flash) -> PairDecision:
 
     if verdict is not Verdict.NEW and _attribution_conflict(new, known):
         return PairDecision(Verdict.NEW, score, "other speaker")
+    if verdict is Verdict.NEW and _same_words(new, known):
+        return PairDecision(Verdict.DUPLICATE, 1.0, "same words, speaker placed elsewhere")
     return PairDecision(verdict, score, why)
+
+
+def _same_words(new: Flash, known: Flash) -> bool:
+    """The whole lines (speaker and body together) carry the same content words: the split into
+    speaker and body differed, the flash did not."""
+    a = _content(tuple(new.attribution_key.split()) + new.tokens)
+    b = _content(tuple(known.attribution_key.split()) + known.tokens)
+    only_a, only_b = a - b, b - a
+    _align(only_a, only_b)
+    return not only_a and not only_b
 
 
 def _few(words: set[str] | Counter[str], n: int = 4) -> str:

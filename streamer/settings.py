@@ -18,7 +18,7 @@ class DedupConfig:
     """What the pure core needs: matching thresholds, state bounds. Plain values, no I/O."""
 
     num_perm: int = 64
-    lsh_threshold: float = 0.3
+    lsh_threshold: float = 0.25
     duplicate_threshold: float = 0.6
     ttl_seconds: float = 72 * 3600.0
     max_flashes_per_source: int = 200_000
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
 
     # Dedup core
     num_perm: int = Field(64, ge=16, le=512)
-    lsh_threshold: float = Field(0.3, gt=0.0, lt=1.0)
+    lsh_threshold: float = Field(0.25, gt=0.0, lt=1.0)
     duplicate_threshold: float = Field(0.6, gt=0.0, le=1.0)
     ttl_hours: float = Field(72.0, gt=0.0)
     max_flashes_per_source: int = Field(200_000, ge=100)
