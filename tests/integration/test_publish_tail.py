@@ -316,3 +316,26 @@ async def test_tail_into_a_closed_pipe_exits_quietly(
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0
     assert err == b""
+
+
+async def test_tail_joins_and_commits_only_with_group(
+    kafka_bootstrap: str, events_topic: tuple[str, list[bytes]]
+) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    topic, values = events_topic
+    group = f"{topic}-readers"
+    _, plain, _ = await tail(kafka_bootstrap, topic, "--from-beginning", "--json")
+    first = await tail(kafka_bootstrap, topic, "--from-beginning", "--json", "--group", group)
+    again = await tail(kafka_bootstrap, topic, "--from-beginning", "--json", "--group", group)
+    assert len(plain) == len(values)
+    assert (first[0], sorted(first[1])) == (0, sorted(values))
+    assert (again[0], again[1]) == (0, [])  # the group committed what it printed
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        groups = {name for name, *_ in await admin.list_consumer_groups()}
+    finally:
+        await admin.close()
+    assert [g for g in groups if topic in g] == [group]  # plain tails joined no group
