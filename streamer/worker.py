@@ -61,4 +61,6 @@ def execute(app: object) -> int:
     if crashed is not None:
         print(f"streamer run: stopped after an error: {crashed!r}", file=sys.stderr)
         return 1
+    if code:
+        print(f"streamer run: worker failed (exit {code}); see the log above", file=sys.stderr)
     return code

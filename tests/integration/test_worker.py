@@ -1,0 +1,293 @@
+"""`streamer run` on a real broker, run as the container runs it: a subprocess, stopped by SIGTERM.
+
+The in-process engine on the same snapshots is the oracle: the event topic must hold exactly its
+events (same ids, in the same order per source), bad records must land in the dead-letter topic
+with their reason and origin, and good records must keep flowing around them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench.worker_bench import interleave, source_stream
+from streamer.codec import make_snapshot
+from streamer.engine import Deduplicator
+from streamer.envelope import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.timeout(90)
+
+NewTopics = Callable[..., Awaitable[list[str]]]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Worker:
+    """`python -m streamer run` in a subprocess, with its readiness endpoint."""
+
+    def __init__(self, bootstrap: str, topics: list[str], app_id: str, data_dir: Path) -> None:
+        self.port = free_port()
+        self.app_id = app_id
+        self.log = data_dir / "worker.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streamer", "run", "--bootstrap-servers", bootstrap,
+                 "--input-topic", topics[0], "--output-topic", topics[1],
+                 "--dlq-topic", topics[2], "--app-id", app_id, "--web-port", str(self.port),
+                 "--data-dir", str(data_dir / "faust")],
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    def get(self, path: str) -> tuple[int, dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return int(resp.status), json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return int(exc.code), json.loads(exc.read() or b"{}")
+
+    async def wait_ready(self, timeout: float = 45.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"worker exited early:\n{self.output()}"
+            with contextlib.suppress(OSError):
+                status, body = self.get("/ready")
+                if status == 200:
+                    return body
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"worker not ready after {timeout}s:\n{self.output()}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"worker ignored SIGTERM:\n{self.output()}") from None
+        return int(self.proc.returncode)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@contextlib.asynccontextmanager
+async def running_worker(bootstrap: str, topics: list[str],
+                         tmp_path: Path) -> AsyncIterator[Worker]:
+    worker = Worker(bootstrap, topics, f"test-worker-{topics[0][-8:]}", tmp_path / "worker")
+    try:
+        yield worker
+    finally:
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+            worker.proc.wait()
+
+
+async def produce(bootstrap: str, topic: str,
+                  records: list[tuple[bytes, bytes | None, list[tuple[str, bytes]], int | None]]
+                  ) -> list[Any]:
+    """Send (key, value, headers, timestamp_ms) records in order; their RecordMetadata."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, key=k, headers=h, timestamp_ms=ts)
+                   for k, v, h, ts in records]
+        return list(await asyncio.gather(*futures))
+    finally:
+        await producer.stop()
+
+
+async def wait_committed(bootstrap: str, group: str, topic: str, worker: Worker,
+                         timeout: float = 40.0) -> None:
+    """Until the worker's group has committed every input offset (so all output is acked)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        parts = await partitions(consumer, topic)
+        ends = await consumer.end_offsets(parts)
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            got = {tp: committed[tp].offset for tp in parts if tp in committed}
+            if all(got.get(tp, 0) == ends[tp] for tp in parts):
+                return
+            assert worker.proc.poll() is None, f"worker exited:\n{worker.output()}"
+            if time.monotonic() > deadline:
+                raise AssertionError(f"committed {got}, end offsets {ends}:\n{worker.output()}")
+            await asyncio.sleep(0.3)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def read_all(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of `topic` up to its current end, partition by partition in offset order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = await partitions(consumer, topic)
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        out: dict[TopicPartition, list[Any]] = {tp: [] for tp in parts}
+        deadline = time.monotonic() + 20
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+            assert time.monotonic() < deadline, "could not read the topic to its end"
+            for tp, msgs in (await consumer.getmany(timeout_ms=500)).items():
+                out[tp].extend(msgs)
+        return [m for tp in parts for m in out[tp]]
+    finally:
+        await consumer.stop()
+
+
+async def partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()
+    parts = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+    assert parts, f"topic {topic} not found"
+    return parts
+
+
+def expected_events(snapshots: list[Any]) -> dict[str, list[str]]:
+    """Event ids per source, in order, from the in-process engine."""
+    engine = Deduplicator()
+    per_source: dict[str, list[str]] = defaultdict(list)
+    for snap in snapshots:
+        for event in engine.process(snap).events:
+            per_source[event.source].append(event.event_id)
+    return dict(per_source)
+
+
+def events_by_source(records: list[Any]) -> dict[str, list[str]]:
+    per_source: dict[str, list[str]] = defaultdict(list)
+    for rec in records:
+        event = json.loads(rec.value)
+        assert rec.key == event["source"].encode()
+        per_source[event["source"]].append(event["event_id"])
+    return dict(per_source)
+
+
+def envelope(d: dict[str, Any]) -> tuple[bytes, bytes, list[tuple[str, bytes]], None]:
+    return d["source"].encode(), json.dumps(d).encode(), [], None
+
+
+async def test_event_topic_holds_exactly_the_engines_events(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    topics = await new_topics(3, partitions=3)
+    stream = interleave([source_stream("alpha.example", 150, seed=11),
+                         source_stream("beta.example", 150, seed=12, new_rate=0.2)])
+    await produce(kafka_bootstrap, topics[0], [envelope(d) for d in stream])
+    expected = expected_events([make_snapshot(**d) for d in stream])
+    assert sum(map(len, expected.values())) > 40
+
+    async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
+        body = await worker.wait_ready()
+        assert body["partitions"] == [0, 1, 2]
+        assert worker.get("/live")[0] == 200
+        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
+        # Offsets are committed only after the events are acknowledged: they are all there now.
+        records = await read_all(kafka_bootstrap, topics[1])
+        assert events_by_source(records) == expected
+        first_seen = [json.loads(r.value)["first_seen"] for r in records]
+        assert [r.timestamp for r in records] == [
+            round(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000)
+            for t in first_seen]
+        assert await read_all(kafka_bootstrap, topics[2]) == []
+
+        tail = subprocess.run(
+            [sys.executable, "-m", "streamer", "tail", "--bootstrap-servers", kafka_bootstrap,
+             "--output-topic", topics[1], "--from-beginning", "--exit-at-end", "--json"],
+            cwd=REPO, capture_output=True, timeout=30, check=False)
+        assert tail.returncode == 0, tail.stderr
+        tailed = [json.loads(line)["event_id"] for line in tail.stdout.splitlines()]
+        assert sorted(tailed) == sorted(e for ids in expected.values() for e in ids)
+
+        assert worker.stop() == 0, worker.output()
+
+
+async def test_bad_records_are_dead_lettered_while_good_ones_flow(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    topics = await new_topics(3, partitions=2)
+    alpha = source_stream("alpha.example", 80, seed=21, new_rate=0.2)
+    raw = source_stream("raw.example", 80, seed=22, new_rate=0.2)
+    good: list[Any] = []
+    records: list[tuple[bytes, bytes | None, list[tuple[str, bytes]], int | None]] = []
+    bad: dict[int, str] = {}  # index in `records` -> expected reason
+    for i, (a, r) in enumerate(zip(alpha, raw, strict=True)):
+        records.append(envelope(a))
+        good.append(make_snapshot(**a))
+        # raw.example is published as raw pages: url in a header, fetch time = record time
+        ts = datetime.fromisoformat(r["fetched_at"].replace("Z", "+00:00"))
+        records.append((b"raw.example", r["content"].encode(), [("url", r["url"].encode())],
+                        round(ts.timestamp() * 1000)))
+        good.append(make_snapshot(url=r["url"], fetched_at=ts, content=r["content"]))
+        if i % 10 == 3:
+            for value, headers, reason in [
+                (b"{not json", [], "invalid JSON"),
+                (b'{"url": "https://alpha.example/live", "content": "x"}', [],
+                 "missing fetched_at"),
+                (b"\xff\xfe", [("url", b"https://raw.example/live")], "not UTF-8"),
+                (None, [], "empty record"),
+            ]:
+                bad[len(records)] = reason
+                records.append((b"alpha.example" if i % 20 == 3 else b"raw.example", value,
+                                headers, None))
+    meta = await produce(kafka_bootstrap, topics[0], records)
+    expected = expected_events(good)
+
+    async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
+        await worker.wait_ready()
+        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
+        assert events_by_source(await read_all(kafka_bootstrap, topics[1])) == expected
+        dead = await read_all(kafka_bootstrap, topics[2])
+        assert worker.get("/ready")[0] == 200  # bad input never stops the worker
+        assert worker.stop() == 0, worker.output()
+
+    got = {}
+    for rec in dead:
+        h = dict(rec.headers)
+        assert h[DLQ_TOPIC] == topics[0].encode()
+        got[(int(h[DLQ_PARTITION]), int(h[DLQ_OFFSET]))] = (h[DLQ_REASON].decode(), rec.value)
+    want = {(meta[i].partition, meta[i].offset): (reason, records[i][1])
+            for i, reason in bad.items()}
+    assert got.keys() == want.keys()
+    for where, (reason, value) in want.items():
+        assert reason in got[where][0]
+        assert got[where][1] == value
+
+
+def test_worker_without_a_broker_exits_1_so_it_is_restarted(tmp_path: Path) -> None:
+    worker = Worker("127.0.0.1:1", ["in", "out", "dlq"], "test-worker-nobroker", tmp_path)
+    try:
+        assert worker.proc.wait(45) == 1
+    finally:
+        worker.stop()
+    assert "Unable to bootstrap" in worker.output()
+    assert "streamer run: worker failed" in worker.output()
