@@ -13,10 +13,6 @@ import sys
 from contextlib import ExitStack
 from typing import BinaryIO, TextIO
 
-from streamer.codec import BadRecord, dumps, encode_event, encode_sighting
-from streamer.engine import Deduplicator
-from streamer.extract import Profiles
-from streamer.inputs import read_inputs
 from streamer.settings import Settings
 
 
@@ -36,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings, stdin: BinaryIO | None = None,
         stdout: BinaryIO | None = None, stderr: TextIO | None = None) -> int:
+    # Imported here so that `streamer --help` and other subcommands start fast.
+    from streamer.codec import BadRecord, dumps, encode_event, encode_sighting
+    from streamer.engine import Deduplicator
+    from streamer.extract import Profiles
+    from streamer.inputs import read_inputs
+
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
     try:
