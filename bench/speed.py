@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.synth import generate
-from streamer.codec import dumps, make_snapshot
+from streamer.codec import dumps
 from streamer.engine import Deduplicator
 from streamer.extract import Profiles, ticker_lines
 from streamer.model import Snapshot
@@ -74,8 +74,9 @@ def end_to_end(path: Path) -> tuple[float, str]:
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     t = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          check=True)
+    proc = subprocess.run(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True
+    )
     return time.perf_counter() - t, proc.stderr.strip().splitlines()[-1]
 
 
@@ -117,20 +118,28 @@ def main(argv: list[str] | None = None) -> int:
     stream = out / "speed.jsonl"
     n = write_stream(args.hours, args.seed, stream)
     snaps = load(stream)
-    print(f"stream: {n} snapshots, {stream.stat().st_size / 1e6:.1f} MB, 4 sites, "
-          f"{args.hours:g} h simulated")
+    print(
+        f"stream: {n} snapshots, {stream.stat().st_size / 1e6:.1f} MB, 4 sites, "
+        f"{args.hours:g} h simulated"
+    )
     run_engine(snaps[:500])  # warm caches and imports for both
     e_time, e_lines, e_events = run_engine(snaps)
     p_time, p_lines, p_kept = run_plain_recipe(snaps)
     e_rate, p_rate = e_lines / e_time, p_lines / p_time
-    print(f"engine in-process:   {e_lines} lines in {e_time:.2f} s = {e_rate:,.0f} lines/s "
-          f"({e_events} events)")
-    print(f"plain recipe:        {p_lines} lines in {p_time:.2f} s = {p_rate:,.0f} lines/s "
-          f"({p_kept} kept)")
+    print(
+        f"engine in-process:   {e_lines} lines in {e_time:.2f} s = {e_rate:,.0f} lines/s "
+        f"({e_events} events)"
+    )
+    print(
+        f"plain recipe:        {p_lines} lines in {p_time:.2f} s = {p_rate:,.0f} lines/s "
+        f"({p_kept} kept)"
+    )
     print(f"speed-up:            {e_rate / p_rate:.1f}x  (target >= 5x)")
     wall, summary = end_to_end(stream)
-    print(f"streamer dedup (1 core, start-up included): {e_lines / wall:,.0f} lines/s "
-          f"in {wall:.2f} s  (target >= 30,000)\n    {summary}")
+    print(
+        f"streamer dedup (1 core, start-up included): {e_lines / wall:,.0f} lines/s "
+        f"in {wall:.2f} s  (target >= 30,000)\n    {summary}"
+    )
 
     mem = out / "memory.jsonl"
     n = write_stream(args.memory_days * 24, args.seed + 1, mem)

@@ -45,6 +45,7 @@ def _unmangle(match: re.Match[str]) -> str:
     except (KeyError, UnicodeDecodeError):
         return match.group()
 
+
 def _ar(word: str) -> str:
     """An Arabic word as a pattern that tolerates diacritics and tatweel between its letters."""
     return "[\u064b-\u065f\u0670\u0640]*".join(word)
@@ -73,26 +74,62 @@ _TRAIL_DOTS = re.compile(r"\s*(?:\.{2,}|…)\s*$")
 
 # Attribution: "Speaker: body", "body: Source", "body, X says".
 _SEP = re.compile(r"\s*:\s+")
-_SAYS = re.compile(r"^(?P<body>.+?),\s+(?P<who>[^,]{2,80}?)\s+(?:says|said|reports|claims)[.…]*$",
-                   re.IGNORECASE)
+_SAYS = re.compile(
+    r"^(?P<body>.+?),\s+(?P<who>[^,]{2,80}?)\s+(?:says|said|reports|claims)[.…]*$", re.IGNORECASE
+)
 MAX_SPEAKER_WORDS = 16
 MAX_TRAILING_SOURCE_WORDS = 10
 
-_QUOTES = str.maketrans({c: "'" for c in "‘’‚‛′`´ʼʻ"} | {c: '"' for c in "“”„‟″«»"})
+_QUOTES = str.maketrans(dict.fromkeys("‘’‚‛′`´ʼʻ", "'") | dict.fromkeys("“”„‟″«»", '"'))
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ARABIC_LETTERS = str.maketrans({
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه",
-    "ک": "ك", "ی": "ي",
-})
+_ARABIC_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ک": "ك",
+        "ی": "ي",
+    }
+)
 _ARABIC_ARTICLE = re.compile(r"(?<!\S)(?:و?ال|لل)(?=\w{3,})")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NUMBER_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17",
-    "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40",
-    "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
-    "hundred": "100", "dozens": "24", "dozen": "12",
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "sixty": "60",
+    "seventy": "70",
+    "eighty": "80",
+    "ninety": "90",
+    "hundred": "100",
+    "dozens": "24",
+    "dozen": "12",
 }
 # Thousands separators and decimal points inside numbers survive punctuation removal as digits.
 _NUM_SEP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
@@ -110,8 +147,11 @@ def repair(raw: str) -> str:
             text = _MOJIBAKE_RUN.sub(_unmangle, text)
             text = _LONE_NBSP_MOJIBAKE.sub("", text)
         text = unicodedata.normalize("NFC", text)
-        text = "".join(ch for ch in text
-                       if ch in " \t\n" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+        text = "".join(
+            ch
+            for ch in text
+            if ch in " \t\n" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        )
     elif any(ord(c) < 32 or ord(c) == 127 for c in text):
         text = "".join(ch for ch in text if 32 <= ord(ch) != 127 or ch in "\t\n")
     return _WS.sub(" ", text).strip()
@@ -140,7 +180,7 @@ def split_attribution(text: str) -> tuple[str, str | None]:
             or (tail_words <= MAX_TRAILING_SOURCE_WORDS and lead_words > 12)
         ):
             return text[: len(text) - len(tail)].rstrip(" :"), tail.rstrip(" .")
-        rest_after_head = text[len(head):].lstrip(" :")
+        rest_after_head = text[len(head) :].lstrip(" :")
         if lead_words <= MAX_SPEAKER_WORDS and rest_after_head:
             return rest_after_head, head
     says = _SAYS.match(text)

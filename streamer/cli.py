@@ -20,7 +20,10 @@ from streamer.settings import Settings
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "dedup": ("streamer.runner", "run the dedup engine on files or stdin, no Kafka (events on stdout)"),
+    "dedup": (
+        "streamer.runner",
+        "run the dedup engine on files or stdin, no Kafka (events on stdout)",
+    ),
     "run": ("streamer.worker", "run the Kafka worker: snapshots topic in, events topic out"),
     "publish": ("streamer.publish", "send snapshots (files, directories, JSON lines) to Kafka"),
     "tail": ("streamer.tail", "follow the events topic like tail -f"),
@@ -40,14 +43,21 @@ class EnvDefault(argparse.Action):
         kwargs.setdefault("default", None)
         super().__init__(option_strings, dest, **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         setattr(namespace, self.dest, values)
 
 
 def add_setting_flag(parser: argparse.ArgumentParser, name: str, help: str = "", **kw: Any) -> None:
     """Add `--name-with-dashes` overriding the Settings field `name`."""
-    parser.add_argument("--" + name.replace("_", "-"), dest=name, action=EnvDefault, help=help, **kw)
+    parser.add_argument(
+        "--" + name.replace("_", "-"), dest=name, action=EnvDefault, help=help, **kw
+    )
 
 
 def add_kafka_flags(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +67,9 @@ def add_kafka_flags(parser: argparse.ArgumentParser) -> None:
 
 def build_settings(args: argparse.Namespace) -> Settings:
     """Env vars first, then any flag given on the command line wins."""
-    overrides = {k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None}
+    overrides = {
+        k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None
+    }
     return Settings(**overrides)
 
 

@@ -83,8 +83,9 @@ def make_snapshot(
         raise BadRecord(f"unsupported content_type {ctype!r:.60}")
     src = source if isinstance(source, str) and source else source_of(url)
     ident = str(id) if id not in (None, "") else None
-    return Snapshot(url=url, fetched_at=when, content=content, content_type=ctype,
-                    source=src, id=ident)
+    return Snapshot(
+        url=url, fetched_at=when, content=content, content_type=ctype, source=src, id=ident
+    )
 
 
 def decode_snapshot(data: bytes | str) -> Snapshot:
@@ -167,13 +168,15 @@ def decode_event(data: bytes | str) -> Event:
 
 
 def encode_sighting(d: Decision) -> bytes:
-    return orjson.dumps({
-        "snapshot": d.snapshot,
-        "source": d.source,
-        "position": d.position,
-        "text": d.text,
-        "event_id": d.event_id,
-        "decision": d.verdict.value,
-        "score": round(d.score, 4),
-        "reason": d.reason,
-    })
+    return orjson.dumps(
+        {
+            "snapshot": d.snapshot,
+            "source": d.source,
+            "position": d.position,
+            "text": d.text,
+            "event_id": d.event_id,
+            "decision": d.verdict.value,
+            "score": round(d.score, 4),
+            "reason": d.reason,
+        }
+    )

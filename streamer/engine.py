@@ -25,7 +25,13 @@ EVICT_EVERY_SECONDS = 60.0
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:
     """Deterministic: the same input always gives the same id, across runs and workers."""
     h = hashlib.blake2b(digest_size=10)
-    for part in (source, flash.attribution_key, flash.key, first_seen.isoformat(), revision_of or ""):
+    for part in (
+        source,
+        flash.attribution_key,
+        flash.key,
+        first_seen.isoformat(),
+        revision_of or "",
+    ):
         h.update(part.encode())
         h.update(b"\x00")
     return h.hexdigest()
@@ -56,8 +62,9 @@ class Deduplicator:
         idx = self.sources.get(source)
         if idx is None:
             c = self.config
-            idx = self.sources[source] = SourceIndex(c.num_perm, c.lsh_threshold,
-                                                     c.max_variants_per_flash)
+            idx = self.sources[source] = SourceIndex(
+                c.num_perm, c.lsh_threshold, c.max_variants_per_flash
+            )
         return idx
 
     # -- time --------------------------------------------------------------------------------
@@ -99,8 +106,9 @@ class Deduplicator:
             self.stats.evicted += idx.evict(float("-inf"), self.config.max_flashes_per_source)
         return SnapshotResult(decisions)
 
-    def _line(self, idx: SourceIndex, snap: Snapshot, position: int, raw: str,
-              seen: float) -> Decision:
+    def _line(
+        self, idx: SourceIndex, snap: Snapshot, position: int, raw: str, seen: float
+    ) -> Decision:
         self.stats.lines += 1
         hit = idx.exact_raw(raw)
         if hit is not None:
@@ -122,43 +130,103 @@ class Deduplicator:
         verdict = best[1].verdict if best else Verdict.NEW
         if best is not None and verdict is Verdict.DUPLICATE:
             idx.remember_variant(best[0], raw, flash, full_key)
-            return self._duplicate(idx, snap, position, best[0], flash.text, seen,
-                                   best[1].score, best[1].reason)
+            return self._duplicate(
+                idx, snap, position, best[0], flash.text, seen, best[1].score, best[1].reason
+            )
         if best is not None and verdict is Verdict.REVISED:
             return self._revised(idx, snap, position, best[0], raw, flash, full_key, seen, best[1])
         return self._new(idx, snap, position, raw, flash, full_key, seen, best)
 
-    def _duplicate(self, idx: SourceIndex, snap: Snapshot, position: int, cluster: Cluster,
-                   text: str, seen: float, score: float, reason: str) -> Decision:
+    def _duplicate(
+        self,
+        idx: SourceIndex,
+        snap: Snapshot,
+        position: int,
+        cluster: Cluster,
+        text: str,
+        seen: float,
+        score: float,
+        reason: str,
+    ) -> Decision:
         self.stats.duplicate += 1
         idx.touch(cluster, seen)
-        return Decision(snap.ref, snap.source, position, text, cluster.event_id,
-                        Verdict.DUPLICATE, score, None, reason)
+        return Decision(
+            snap.ref,
+            snap.source,
+            position,
+            text,
+            cluster.event_id,
+            Verdict.DUPLICATE,
+            score,
+            None,
+            reason,
+        )
 
-    def _new(self, idx: SourceIndex, snap: Snapshot, position: int, raw: str, flash: Flash,
-             full_key: str, seen: float, best: tuple[Cluster, PairDecision] | None) -> Decision:
+    def _new(
+        self,
+        idx: SourceIndex,
+        snap: Snapshot,
+        position: int,
+        raw: str,
+        flash: Flash,
+        full_key: str,
+        seen: float,
+        best: tuple[Cluster, PairDecision] | None,
+    ) -> Decision:
         self.stats.new += 1
         event = self._event(snap, flash, Verdict.NEW, None, None)
         cluster = idx.new_cluster(event.event_id, flash, raw, snap.fetched_at, seen)
         idx.remember_variant(cluster, raw, flash, full_key)
         score, reason = (best[1].score, best[1].reason) if best else (0.0, "no similar flash")
-        return Decision(snap.ref, snap.source, position, flash.text, event.event_id,
-                        Verdict.NEW, score, event, reason)
+        return Decision(
+            snap.ref,
+            snap.source,
+            position,
+            flash.text,
+            event.event_id,
+            Verdict.NEW,
+            score,
+            event,
+            reason,
+        )
 
-    def _revised(self, idx: SourceIndex, snap: Snapshot, position: int, cluster: Cluster,
-                 raw: str, flash: Flash, full_key: str, seen: float,
-                 pd: PairDecision) -> Decision:
+    def _revised(
+        self,
+        idx: SourceIndex,
+        snap: Snapshot,
+        position: int,
+        cluster: Cluster,
+        raw: str,
+        flash: Flash,
+        full_key: str,
+        seen: float,
+        pd: PairDecision,
+    ) -> Decision:
         self.stats.revised += 1
         event = self._event(snap, flash, Verdict.REVISED, cluster.event_id, cluster.flash.text)
         cluster.event_id, cluster.flash, cluster.latest_raw = event.event_id, flash, raw
         idx.remember_variant(cluster, raw, flash, full_key)
         idx.touch(cluster, seen)
-        return Decision(snap.ref, snap.source, position, flash.text, event.event_id,
-                        Verdict.REVISED, pd.score, event, pd.reason)
+        return Decision(
+            snap.ref,
+            snap.source,
+            position,
+            flash.text,
+            event.event_id,
+            Verdict.REVISED,
+            pd.score,
+            event,
+            pd.reason,
+        )
 
     @staticmethod
-    def _event(snap: Snapshot, flash: Flash, kind: Verdict, revision_of: str | None,
-               previous_text: str | None) -> Event:
+    def _event(
+        snap: Snapshot,
+        flash: Flash,
+        kind: Verdict,
+        revision_of: str | None,
+        previous_text: str | None,
+    ) -> Event:
         return Event(
             event_id=event_id_for(snap.source, flash, snap.fetched_at, revision_of),
             kind=kind,
@@ -176,8 +244,10 @@ class Deduplicator:
         return sum(len(i) for i in self.sources.values())
 
     def summary(self) -> dict[str, Any]:
-        return {"live_flashes": self.live_flashes(), **{
-            k: getattr(self.stats, k) for k in self.stats.__slots__}}
+        return {
+            "live_flashes": self.live_flashes(),
+            **{k: getattr(self.stats, k) for k in self.stats.__slots__},
+        }
 
 
 _RANK = {Verdict.DUPLICATE: 2, Verdict.REVISED: 1, Verdict.NEW: 0}

@@ -48,8 +48,10 @@ class Profiles:
             text = Path(path).read_text("utf-8")
         raw = json.loads(text)
         default = _profile("default", raw.get("default", {}))
-        sites = {src: _profile(src, {**raw.get("default", {}), **conf})
-                 for src, conf in raw.get("sites", {}).items()}
+        sites = {
+            src: _profile(src, {**raw.get("default", {}), **conf})
+            for src, conf in raw.get("sites", {}).items()
+        }
         return cls(default, sites)
 
     def for_source(self, source: str) -> Profile:
@@ -92,14 +94,15 @@ _TEXT_NODE = re.compile(r">([^<>]{1,40})<")
 HTML_WINDOWS = (8 * 1024, 64 * 1024, 512 * 1024)  # markup after the marker, grown as needed
 
 
-def _html_ticker(html: str, profile: Profile, marker: re.Pattern[str],
-                 skips: tuple[re.Pattern[str], ...]) -> list[str] | None:
+def _html_ticker(
+    html: str, profile: Profile, marker: re.Pattern[str], skips: tuple[re.Pattern[str], ...]
+) -> list[str] | None:
     for node in _TEXT_NODE.finditer(html):
         if not marker.match(unescape(node.group(1)).strip()):
             continue
         start = node.start() + 1
         for window in HTML_WINDOWS:
-            lines = html_to_lines(html[start: start + window])
+            lines = html_to_lines(html[start : start + window])
             block, complete = _block(lines, 1, profile, skips)
             if complete or start + window >= len(html):
                 break
@@ -108,8 +111,9 @@ def _html_ticker(html: str, profile: Profile, marker: re.Pattern[str],
     return None
 
 
-def _block(lines: list[str], start: int, profile: Profile,
-           skips: tuple[re.Pattern[str], ...]) -> tuple[list[str], bool]:
+def _block(
+    lines: list[str], start: int, profile: Profile, skips: tuple[re.Pattern[str], ...]
+) -> tuple[list[str], bool]:
     """The flashes after the marker, and whether the block visibly ended (blank line or cap)."""
     out: list[str] = []
     for line in lines[start:]:
@@ -126,11 +130,59 @@ def _block(lines: list[str], start: int, profile: Profile,
 
 
 _BLOCK = frozenset(
-    "p div li h1 h2 h3 h4 h5 h6 tr td th dt dd blockquote pre figcaption caption "
-    "ul ol dl nav header footer article aside main section table form hr br title".split()
+    [
+        "p",
+        "div",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "td",
+        "th",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "figcaption",
+        "caption",
+        "ul",
+        "ol",
+        "dl",
+        "nav",
+        "header",
+        "footer",
+        "article",
+        "aside",
+        "main",
+        "section",
+        "table",
+        "form",
+        "hr",
+        "br",
+        "title",
+    ]
 )
-_CONTAINER = frozenset("ul ol dl nav header footer article aside main section table div".split())
-_SKIP = frozenset("script style noscript template svg head".split())
+_CONTAINER = frozenset(
+    [
+        "ul",
+        "ol",
+        "dl",
+        "nav",
+        "header",
+        "footer",
+        "article",
+        "aside",
+        "main",
+        "section",
+        "table",
+        "div",
+    ]
+)
+_SKIP = frozenset(["script", "style", "noscript", "template", "svg", "head"])
 
 
 _ASCII_WS = re.compile(r"[ \t\r\n\f\v]+")

@@ -25,7 +25,7 @@ def shingles(key: str) -> set[bytes]:
     padded = f" {key} "
     if len(padded) <= SHINGLE:
         return {padded.encode()}
-    return {padded[i:i + SHINGLE].encode() for i in range(len(padded) - SHINGLE + 1)}
+    return {padded[i : i + SHINGLE].encode() for i in range(len(padded) - SHINGLE + 1)}
 
 
 def line_key(flash: Flash) -> str:
@@ -100,8 +100,9 @@ class SourceIndex:
             yield self.clusters[cid], known
 
     # -- updates ---------------------------------------------------------------------------
-    def new_cluster(self, event_id: str, flash: Flash, raw: str, first_seen: datetime,
-                    seen: float) -> Cluster:
+    def new_cluster(
+        self, event_id: str, flash: Flash, raw: str, first_seen: datetime, seen: float
+    ) -> Cluster:
         cluster = Cluster(self.next_cid, event_id, flash, raw, first_seen, seen)
         self.next_cid += 1
         self.clusters[cluster.cid] = cluster

@@ -15,7 +15,12 @@ from typing import BinaryIO
 from streamer.codec import BadRecord, decode_snapshot, make_snapshot
 from streamer.model import Snapshot
 
-PAGE_SUFFIXES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html"}
+PAGE_SUFFIXES = {
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
 Item = tuple[str, Snapshot | BadRecord]
@@ -30,7 +35,10 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in PAGE_SUFFIXES.keys() | JSONL_SUFFIXES:
+                if (
+                    child.is_file()
+                    and child.suffix.lower() in PAGE_SUFFIXES.keys() | JSONL_SUFFIXES
+                ):
                     yield str(child)
         else:
             yield raw
@@ -82,4 +90,3 @@ def read_inputs(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator
                 yield from read_jsonl(fh, name)
         else:
             yield read_page(path)
-

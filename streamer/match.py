@@ -18,9 +18,57 @@ from streamer.model import Flash, PairDecision, Verdict
 
 # Words whose change never makes a different flash.
 STOPWORDS = frozenset(
-    "a an the of in on at to for from by with and or as is are was were be been has have had "
-    "its it this that these those into over after amid near about than there their his her "
-    "will would said says say also while s".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "its",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "into",
+        "over",
+        "after",
+        "amid",
+        "near",
+        "about",
+        "than",
+        "there",
+        "their",
+        "his",
+        "her",
+        "will",
+        "would",
+        "said",
+        "says",
+        "say",
+        "also",
+        "while",
+        "s",
+    ]
 )
 # Revision needs this much of the known flash's content words to survive.
 MIN_SHARED = 0.6
@@ -44,14 +92,16 @@ def _close(a: str, b: str) -> bool:
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
         return len(diff) == 1 or (
-            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
             and a[diff[1]] == b[diff[0]]
         )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = 0
     while i < len(short) and short[i] == long_[i]:
         i += 1
-    return short[i:] == long_[i + 1:]
+    return short[i:] == long_[i + 1 :]
 
 
 def _align(only_new: Counter[str], only_known: Counter[str]) -> int:
@@ -76,8 +126,12 @@ _PLACE = re.compile(r"\b(?:in|from|at|near|over)\s+(?:the\s+)?((?:\w+\s*){1,3})"
 
 def _places(flash: Flash) -> set[str]:
     """Capitalised words after in/from/at in the attribution: where the speaker reports from."""
-    return {w for m in _PLACE.finditer(flash.attribution_key) for w in m.group(1).split()
-            if w in flash.attribution_names}
+    return {
+        w
+        for m in _PLACE.finditer(flash.attribution_key)
+        for w in m.group(1).split()
+        if w in flash.attribution_names
+    }
 
 
 def _attribution_conflict(new: Flash, known: Flash) -> bool:
@@ -137,10 +191,21 @@ def decide(new: Flash, known: Flash) -> PairDecision:
             if shared / known_size < MIN_SHARED:
                 verdict, why = Verdict.NEW, "figures differ in a short flash"
             else:
-                verdict, why = Verdict.REVISED, f"figures changed: {_few(known_figs)} -> {_few(new_figs)}"
+                verdict, why = (
+                    Verdict.REVISED,
+                    f"figures changed: {_few(known_figs)} -> {_few(new_figs)}",
+                )
         else:
-            verdict, why = Verdict.DUPLICATE, (
-                "attribution moved" if moved else "typo or small words" if typos else "small words")
+            verdict, why = (
+                Verdict.DUPLICATE,
+                (
+                    "attribution moved"
+                    if moved
+                    else "typo or small words"
+                    if typos
+                    else "small words"
+                ),
+            )
     elif new_words:  # the new flash says more than the known one
         if shared / known_size < MIN_SHARED or shared < 2:
             verdict, why = Verdict.NEW, "little in common"

@@ -19,19 +19,32 @@ from streamer.settings import Settings
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from streamer.cli import add_setting_flag
 
-    parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="snapshot files (.jsonl envelopes, .txt/.html pages), directories "
-                             "(read sorted) or - for JSON lines on stdin; processed in this order")
-    parser.add_argument("--sightings", metavar="PATH",
-                        help="write one JSON line per extracted ticker line (the audit trail)")
-    parser.add_argument("--summary-json", action="store_true",
-                        help="print the closing summary to stderr as JSON")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="snapshot files (.jsonl envelopes, .txt/.html pages), directories "
+        "(read sorted) or - for JSON lines on stdin; processed in this order",
+    )
+    parser.add_argument(
+        "--sightings",
+        metavar="PATH",
+        help="write one JSON line per extracted ticker line (the audit trail)",
+    )
+    parser.add_argument(
+        "--summary-json", action="store_true", help="print the closing summary to stderr as JSON"
+    )
     add_setting_flag(parser, "ttl_hours", type=float, help="forget flashes not seen for this long")
     add_setting_flag(parser, "profiles", help="site profiles JSON file")
 
 
-def run(args: argparse.Namespace, settings: Settings, stdin: BinaryIO | None = None,
-        stdout: BinaryIO | None = None, stderr: TextIO | None = None) -> int:
+def run(
+    args: argparse.Namespace,
+    settings: Settings,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     # Imported here so that `streamer --help` and other subcommands start fast.
     from streamer.codec import BadRecord, dumps, encode_event, encode_sighting
     from streamer.engine import Deduplicator
@@ -51,10 +64,11 @@ def run(args: argparse.Namespace, settings: Settings, stdin: BinaryIO | None = N
         sightings: BinaryIO | None = None
         if args.sightings:
             try:
-                sightings = stack.enter_context(open(args.sightings, "wb"))  # noqa: SIM115
+                sightings = stack.enter_context(open(args.sightings, "wb"))
             except OSError as exc:
-                print(f"streamer: cannot write --sightings {args.sightings}: {exc.strerror}",
-                      file=err)
+                print(
+                    f"streamer: cannot write --sightings {args.sightings}: {exc.strerror}", file=err
+                )
                 return 2
         for origin, item in read_inputs(args.inputs, stdin):
             if isinstance(item, BadRecord):
@@ -73,7 +87,10 @@ def run(args: argparse.Namespace, settings: Settings, stdin: BinaryIO | None = N
         print(dumps(summary).decode(), file=err)
     else:
         s = engine.stats
-        print(f"streamer: {s.snapshots} snapshots ({s.no_ticker} without a ticker), "
-              f"{s.lines} ticker lines -> {s.new} new, {s.revised} revised, "
-              f"{s.duplicate} duplicate; {bad} bad records", file=err)
+        print(
+            f"streamer: {s.snapshots} snapshots ({s.no_ticker} without a ticker), "
+            f"{s.lines} ticker lines -> {s.new} new, {s.revised} revised, "
+            f"{s.duplicate} duplicate; {bad} bad records",
+            file=err,
+        )
     return 1 if bad else 0

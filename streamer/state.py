@@ -48,8 +48,9 @@ def _export_source(idx: SourceIndex) -> dict[str, Any]:
     }
 
 
-def import_state(data: dict[str, Any], config: DedupConfig | None = None,
-                 profiles: Profiles | None = None) -> Deduplicator:
+def import_state(
+    data: dict[str, Any], config: DedupConfig | None = None, profiles: Profiles | None = None
+) -> Deduplicator:
     if data.get("format") != FORMAT:
         raise ValueError(f"unknown state format {data.get('format')!r}, expected {FORMAT}")
     engine = Deduplicator(config, profiles)
@@ -58,8 +59,14 @@ def import_state(data: dict[str, Any], config: DedupConfig | None = None,
         idx.clock = src["clock"]
         idx.last_evict = src["last_evict"] if src["last_evict"] is not None else float("-inf")
         for c in src["clusters"]:
-            cluster = Cluster(c["cid"], c["event_id"], clean_line(c["latest"]), c["latest"],
-                              datetime.fromisoformat(c["first_seen"]), c["last_seen"])
+            cluster = Cluster(
+                c["cid"],
+                c["event_id"],
+                clean_line(c["latest"]),
+                c["latest"],
+                datetime.fromisoformat(c["first_seen"]),
+                c["last_seen"],
+            )
             idx.clusters[cluster.cid] = cluster
             for raw, text in c["raws"]:
                 idx.remember_raw(cluster, raw, text)

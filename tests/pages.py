@@ -7,10 +7,28 @@ from datetime import UTC, datetime, timedelta
 from streamer.codec import make_snapshot
 from streamer.model import Snapshot
 
-MENU = ["Example News English", "", "  • Ar", "  • Es", "", "  • News", "    • Politics",
-        "    • Economy", "  • Videos", "In Pictures", "  • Europe", "  • MENA"]
-ARTICLE = ["", "Ministers meet to discuss the regional grid", "", "  • By Example News",
-           "  • 3 Mar 2025 10:12", "The meeting took place in the capital on Monday."]
+MENU = [
+    "Example News English",
+    "",
+    "  • Ar",
+    "  • Es",
+    "",
+    "  • News",
+    "    • Politics",
+    "    • Economy",
+    "  • Videos",
+    "In Pictures",
+    "  • Europe",
+    "  • MENA",
+]
+ARTICLE = [
+    "",
+    "Ministers meet to discuss the regional grid",
+    "",
+    "  • By Example News",
+    "  • 3 Mar 2025 10:12",
+    "The meeting took place in the capital on Monday.",
+]
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
 
@@ -30,8 +48,13 @@ def page_html(flashes: list[str]) -> str:
     )
 
 
-def snap(flashes: list[str], minutes: float = 0, source: str = "news.example",
-         html: bool = False, ident: str | None = None) -> Snapshot:
+def snap(
+    flashes: list[str],
+    minutes: float = 0,
+    source: str = "news.example",
+    html: bool = False,
+    ident: str | None = None,
+) -> Snapshot:
     """A snapshot of `source` taken `minutes` after T0 showing `flashes` (top = newest)."""
     return make_snapshot(
         url=f"https://{source}/live",

@@ -24,16 +24,31 @@ def test_whitespace_nbsp_control_and_bidi_characters() -> None:
 @pytest.mark.parametrize(
     ("line", "body", "attribution"),
     [
-        ("Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis",
-         "Shelling targeted Khan Younis", "Al Mayadeen's correspondent in Gaza"),
-        ("Twin shootings in Rotterdam led to multiple deaths: Dutch police",
-         "Twin shootings in Rotterdam led to multiple deaths", "Dutch police"),
-        ("Talks on the port deal are at a standstill, Kremlin says",
-         "Talks on the port deal are at a standstill", "Kremlin"),
-        ("Channel 12: Airspace closed at Ramon Airport", "Airspace closed at Ramon Airport",
-         "Channel 12"),
-        ("Nagorno-Karabakh announces the end of the republic",
-         "Nagorno-Karabakh announces the end of the republic", None),
+        (
+            "Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis",
+            "Shelling targeted Khan Younis",
+            "Al Mayadeen's correspondent in Gaza",
+        ),
+        (
+            "Twin shootings in Rotterdam led to multiple deaths: Dutch police",
+            "Twin shootings in Rotterdam led to multiple deaths",
+            "Dutch police",
+        ),
+        (
+            "Talks on the port deal are at a standstill, Kremlin says",
+            "Talks on the port deal are at a standstill",
+            "Kremlin",
+        ),
+        (
+            "Channel 12: Airspace closed at Ramon Airport",
+            "Airspace closed at Ramon Airport",
+            "Channel 12",
+        ),
+        (
+            "Nagorno-Karabakh announces the end of the republic",
+            "Nagorno-Karabakh announces the end of the republic",
+            None,
+        ),
     ],
 )
 def test_attribution_split(line: str, body: str, attribution: str | None) -> None:
@@ -42,9 +57,13 @@ def test_attribution_split(line: str, body: str, attribution: str | None) -> Non
 
 @pytest.mark.parametrize(
     "decorated",
-    ["BREAKING: Ceasefire in Gaza takes effect", "URGENT | Ceasefire in Gaza takes effect",
-     "Ceasefire in Gaza takes effect (video)", "Ceasefire in Gaza takes effect | Live updates",
-     "Ceasefire in Gaza takes effect - developing"],
+    [
+        "BREAKING: Ceasefire in Gaza takes effect",
+        "URGENT | Ceasefire in Gaza takes effect",
+        "Ceasefire in Gaza takes effect (video)",
+        "Ceasefire in Gaza takes effect | Live updates",
+        "Ceasefire in Gaza takes effect - developing",
+    ],
 )
 def test_decorations_do_not_reach_the_matching_form(decorated: str) -> None:
     assert strip_decorations(decorated) == "Ceasefire in Gaza takes effect"

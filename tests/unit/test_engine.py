@@ -10,9 +10,11 @@ from streamer.settings import DedupConfig
 from streamer.state import export_state, import_state
 from tests.pages import T0, snap
 
-TICKER = ["Dutch Police: Rotterdam shooter arrested",
-          "Ceasefire in Gaza takes effect",
-          "Airspace closed at Ramon Airport"]
+TICKER = [
+    "Dutch Police: Rotterdam shooter arrested",
+    "Ceasefire in Gaza takes effect",
+    "Airspace closed at Ramon Airport",
+]
 
 
 def events(engine: Deduplicator, *snaps):  # type: ignore[no-untyped-def]
@@ -28,9 +30,11 @@ def test_first_snapshot_yields_one_event_per_flash_oldest_first() -> None:
 def test_repeats_and_light_edits_across_snapshots_yield_nothing_new() -> None:
     engine = Deduplicator()
     events(engine, snap(TICKER))
-    edited = ["BREAKING: Dutch police: Rotterdam shooter arrested.",
-              "Ceasefire in Gaza takes effect (video)",
-              "Airspace closed at Ramon Airport"]
+    edited = [
+        "BREAKING: Dutch police: Rotterdam shooter arrested.",
+        "Ceasefire in Gaza takes effect (video)",
+        "Airspace closed at Ramon Airport",
+    ]
     assert events(engine, snap(TICKER, 5), snap(edited, 10), snap(TICKER, 15, html=True)) == []
 
 
@@ -49,7 +53,9 @@ def test_revision_is_linked_to_the_original() -> None:
     assert rev.revision_of == first.event_id
     assert rev.previous_text == first.text
     # the stale version coming back from a cached page is not news again
-    assert events(engine, snap(["Dutch Police: Two were wounded in a shooting in Rotterdam"], 9)) == []
+    assert (
+        events(engine, snap(["Dutch Police: Two were wounded in a shooting in Rotterdam"], 9)) == []
+    )
 
 
 def test_sightings_explain_every_line() -> None:
@@ -57,7 +63,8 @@ def test_sightings_explain_every_line() -> None:
     engine.process(snap(TICKER))
     result = engine.process(snap(["Dutch police: Rotterdam shooter arrested!", *TICKER[1:]], 5))
     top = next(d for d in result.decisions if d.position == 0)
-    assert top.verdict is Verdict.DUPLICATE and top.event is None
+    assert top.verdict is Verdict.DUPLICATE
+    assert top.event is None
     assert top.text == "Dutch police: Rotterdam shooter arrested!"
     assert {d.position for d in result.decisions} == {0, 1, 2}
 
@@ -72,13 +79,15 @@ def test_sources_are_deduplicated_separately() -> None:
 def test_page_without_ticker_is_counted_not_an_error() -> None:
     engine = Deduplicator()
     result = engine.process(snap([]))
-    assert result.had_ticker is False and engine.stats.no_ticker == 1
+    assert result.had_ticker is False
+    assert engine.stats.no_ticker == 1
 
 
 def test_event_ids_are_deterministic() -> None:
     stream = [snap(TICKER), snap(["Ceasefire in Lebanon takes effect", *TICKER], 5)]
-    assert ([e.event_id for e in events(Deduplicator(), *stream)]
-            == [e.event_id for e in events(Deduplicator(), *stream)])
+    assert [e.event_id for e in events(Deduplicator(), *stream)] == [
+        e.event_id for e in events(Deduplicator(), *stream)
+    ]
 
 
 def test_flash_not_seen_for_the_ttl_is_forgotten() -> None:
@@ -99,8 +108,23 @@ def test_future_dated_snapshot_cannot_flush_the_index() -> None:
 
 def test_size_cap_evicts_least_recently_seen() -> None:
     engine = Deduplicator(DedupConfig(max_flashes_per_source=100))
-    towns = ["Akko", "Bari", "Cadiz", "Durres", "Emden", "Fano", "Genoa", "Hull", "Izmir",
-             "Jaffa", "Kiel", "Lagos", "Malmo", "Nice", "Oran"]
+    towns = [
+        "Akko",
+        "Bari",
+        "Cadiz",
+        "Durres",
+        "Emden",
+        "Fano",
+        "Genoa",
+        "Hull",
+        "Izmir",
+        "Jaffa",
+        "Kiel",
+        "Lagos",
+        "Malmo",
+        "Nice",
+        "Oran",
+    ]
     for i in range(150):
         a, b = towns[i % 15], towns[i // 15]
         engine.process(snap([f"Storm closes the harbours of {a} and {b}"], i / 10))
@@ -109,9 +133,17 @@ def test_size_cap_evicts_least_recently_seen() -> None:
 
 def test_state_round_trip_decides_exactly_as_before() -> None:
     first = [snap(TICKER, m) for m in range(0, 30, 5)]
-    later = [snap(["Dutch Police: Rotterdam shooter arrested (video)",
-                   "Ceasefire in Lebanon takes effect", *TICKER[1:]], 40),
-             snap(["Airspace closed at Ramon Airport due to drone fears", *TICKER], 45)]
+    later = [
+        snap(
+            [
+                "Dutch Police: Rotterdam shooter arrested (video)",
+                "Ceasefire in Lebanon takes effect",
+                *TICKER[1:],
+            ],
+            40,
+        ),
+        snap(["Airspace closed at Ramon Airport due to drone fears", *TICKER], 45),
+    ]
     straight = Deduplicator()
     for s in first:
         straight.process(s)

@@ -9,40 +9,66 @@ from streamer.model import Verdict
 SAME = [
     ("Dutch Police: Rotterdam shooter arrested", "Dutch police: Rotterdam shooter arrested."),
     ("Dutch Police: Rotterdam shooter arrested", "Dutch Police:  Rotterdam   shooter arrested"),
-    ("Qatari PM: We won't surrender to 'extremists'", "Qatari PM: We won’t surrender to “extremists”"),
-    ("Israeli artilery shelling targeted Khan Younis", "Israeli artillery shelling targeted Khan Younis"),
+    (
+        "Qatari PM: We won't surrender to 'extremists'",
+        "Qatari PM: We won’t surrender to “extremists”",
+    ),
+    (
+        "Israeli artilery shelling targeted Khan Younis",
+        "Israeli artillery shelling targeted Khan Younis",
+    ),
     ("BREAKING: Ceasefire in Gaza takes effect", "Ceasefire in Gaza takes effect (video)"),
-    ("Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis",
-     "Al Mayadeen correspondent in Gaza: Shelling targeted Khan Younis"),
-    ("Al Mayadeen's Gaza correspondent: Shelling targeted Khan Younis",
-     "Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis"),
-    ("Al Mayadeen's correspondent: Shelling targeted Khan Younis",
-     "Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis"),
-    ("Russian Ministry of Defense: 37 drones destroyed over the Black Sea",
-     "Russian Defense Ministry: 37 drones destroyed over the Black Sea"),
+    (
+        "Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis",
+        "Al Mayadeen correspondent in Gaza: Shelling targeted Khan Younis",
+    ),
+    (
+        "Al Mayadeen's Gaza correspondent: Shelling targeted Khan Younis",
+        "Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis",
+    ),
+    (
+        "Al Mayadeen's correspondent: Shelling targeted Khan Younis",
+        "Al Mayadeen's correspondent in Gaza: Shelling targeted Khan Younis",
+    ),
+    (
+        "Russian Ministry of Defense: 37 drones destroyed over the Black Sea",
+        "Russian Defense Ministry: 37 drones destroyed over the Black Sea",
+    ),
     ("Airspace closed at Ramon Airport", "Airspace closed at Ramon Airport due to drone fears"),
     ("قصفٌ مدفعيّ على خان يونس", "قصف مدفعي على خان يونس"),
     ("Two were wounded in Rotterdam", "2 were wounded in Rotterdam"),
 ]
 
 REVISED = [
-    ("Dutch Police: Three were wounded in a shooting in Rotterdam",
-     "Dutch Police: Two were wounded in a shooting in Rotterdam"),
-    ("Ministry: 45 drones destroyed in 6 hours over the Black Sea",
-     "Ministry: 37 drones destroyed in 4 hours over the Black Sea"),
-    ("Airspace closed at Ramon Airport due to fears of drone infiltration",
-     "Airspace closed at Ramon Airport"),
+    (
+        "Dutch Police: Three were wounded in a shooting in Rotterdam",
+        "Dutch Police: Two were wounded in a shooting in Rotterdam",
+    ),
+    (
+        "Ministry: 45 drones destroyed in 6 hours over the Black Sea",
+        "Ministry: 37 drones destroyed in 4 hours over the Black Sea",
+    ),
+    (
+        "Airspace closed at Ramon Airport due to fears of drone infiltration",
+        "Airspace closed at Ramon Airport",
+    ),
 ]
 
 DIFFERENT = [
-    ("Russian Defense Ministry: Ukrainian drone destroyed over Russia's Bryansk region",
-     "Russian Defense Ministry: Ukrainian drone destroyed over Russia's Kursk region"),
+    (
+        "Russian Defense Ministry: Ukrainian drone destroyed over Russia's Bryansk region",
+        "Russian Defense Ministry: Ukrainian drone destroyed over Russia's Kursk region",
+    ),
     ("Ceasefire in Gaza takes effect", "Ceasefire in Lebanon takes effect"),
     ("Airspace closed at Ramon Airport", "Airspace closed at Eilat Airport"),
-    ("Sheikh Qassem: Be brave in the face of foreign pressures",
-     "Sheikh Qassem: The US efforts are aimed at sabotaging Lebanon"),
-    ("Correspondent in Gaza: Shelling targeted the eastern areas",
-     "Correspondent in Lebanon: Shelling targeted the eastern areas"),
+    (
+        "Sheikh Qassem: Be brave in the face of foreign pressures",
+        "Sheikh Qassem: The US efforts are aimed at sabotaging Lebanon",
+    ),
+    (
+        "Correspondent in Gaza: Shelling targeted the eastern areas",
+        "Correspondent in Lebanon: Shelling targeted the eastern areas",
+    ),
 ]
 
 
@@ -63,6 +89,9 @@ def test_another_place_actor_or_statement_is_a_different_flash(new: str, known: 
 
 
 def test_decision_says_why() -> None:
-    pd = decide(clean_line("Ceasefire in Gaza takes effect"),
-                clean_line("Ceasefire in Lebanon takes effect"))
-    assert "gaza" in pd.reason and "lebanon" in pd.reason
+    pd = decide(
+        clean_line("Ceasefire in Gaza takes effect"),
+        clean_line("Ceasefire in Lebanon takes effect"),
+    )
+    assert "gaza" in pd.reason
+    assert "lebanon" in pd.reason

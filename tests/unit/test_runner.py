@@ -21,37 +21,50 @@ def write_jsonl(path: Path, lines: list[bytes]) -> Path:
 
 
 def test_events_on_stdout_sightings_on_file_and_exit_0(tmp_path: Path) -> None:
-    src = write_jsonl(tmp_path / "in.jsonl", [
-        encode_snapshot(snap(TICKER, 0, ident="s1")),
-        encode_snapshot(snap(["Ceasefire in Lebanon takes effect", *TICKER], 5, ident="s2")),
-    ])
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            encode_snapshot(snap(TICKER, 0, ident="s1")),
+            encode_snapshot(snap(["Ceasefire in Lebanon takes effect", *TICKER], 5, ident="s2")),
+        ],
+    )
     sightings = tmp_path / "sightings.jsonl"
     proc = subprocess.run(
         [sys.executable, "-m", "streamer", "dedup", str(src), "--sightings", str(sightings)],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     events = [orjson.loads(line) for line in proc.stdout.splitlines()]
-    assert [e["text"] for e in events] == [TICKER[1], TICKER[0], "Ceasefire in Lebanon takes effect"]
+    assert [e["text"] for e in events] == [
+        TICKER[1],
+        TICKER[0],
+        "Ceasefire in Lebanon takes effect",
+    ]
     rows = [orjson.loads(line) for line in sightings.read_bytes().splitlines()]
     assert len(rows) == 5
     s2 = {r["position"]: r for r in rows if r["snapshot"] == "s2"}
-    assert s2[0]["decision"] == "new" and s2[1]["decision"] == "duplicate"
+    assert s2[0]["decision"] == "new"
+    assert s2[1]["decision"] == "duplicate"
     assert s2[1]["event_id"] == events[1]["event_id"]
-    assert b"2 snapshots" in proc.stderr and b"0 bad records" in proc.stderr
+    assert b"2 snapshots" in proc.stderr
+    assert b"0 bad records" in proc.stderr
 
 
 def test_bad_records_are_reported_with_file_line_and_reason_and_the_rest_flows(
     tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     good = encode_snapshot(snap(TICKER))
-    src = write_jsonl(tmp_path / "mixed.jsonl", [
-        b'{"url": "https://a.example/", "fetched_at": "2025-03-01T08:00:00Z"',  # truncated JSON
-        good,
-        b'{"fetched_at": "2025-03-01T08:00:00Z", "content": "x"}',  # no url
-        b'{"url": "https://a.example/", "fetched_at": "yesterday", "content": "x"}',
-        b'{"url": "https://a.example/", "fetched_at": "2025-03-01T08:00:00Z", "content": "\xff"}',
-    ])
+    src = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            b'{"url": "https://a.example/", "fetched_at": "2025-03-01T08:00:00Z"',  # truncated JSON
+            good,
+            b'{"fetched_at": "2025-03-01T08:00:00Z", "content": "x"}',  # no url
+            b'{"url": "https://a.example/", "fetched_at": "yesterday", "content": "x"}',
+            b'{"url": "https://a.example/", "fetched_at": "2025-03-01T08:00:00Z", "content": "\xff"}',
+        ],
+    )
     assert main(["dedup", str(src)]) == 1
     out, err = capsysbinary.readouterr()
     assert len(out.splitlines()) == 2  # the good snapshot's two flashes
@@ -63,8 +76,9 @@ def test_bad_records_are_reported_with_file_line_and_reason_and_the_rest_flows(
     assert "4 bad records" in errors[-1]
 
 
-def test_stdin_directories_and_bare_pages(tmp_path: Path,
-                                          capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_stdin_directories_and_bare_pages(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "b.txt").write_text(page_text(["Ceasefire in Lebanon takes effect"]))
@@ -81,8 +95,12 @@ def test_stdin_directories_and_bare_pages(tmp_path: Path,
     assert runner.run(args, Settings(), stdin=stdin, stdout=out) == 0
     texts = [orjson.loads(line)["text"] for line in out.getvalue().splitlines()]
     # a.txt before b.txt (sorted), then stdin; a bare page's source is local
-    assert texts == [TICKER[1], TICKER[0], "Ceasefire in Lebanon takes effect",
-                     "Airspace closed at Ramon Airport"]
+    assert texts == [
+        TICKER[1],
+        TICKER[0],
+        "Ceasefire in Lebanon takes effect",
+        "Airspace closed at Ramon Airport",
+    ]
 
 
 def test_missing_input_file_is_a_bad_record_not_a_crash(
@@ -101,9 +119,13 @@ def test_unwritable_sightings_path_is_a_usage_error(
 
 def test_bundled_examples_run_clean() -> None:
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "streamer", "dedup", str(root / "examples")],
-                          capture_output=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "streamer", "dedup", str(root / "examples")],
+        capture_output=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     events = [orjson.loads(line) for line in proc.stdout.splitlines()]
-    assert events and {e["kind"] for e in events} == {"new", "revised"}
+    assert events
+    assert {e["kind"] for e in events} == {"new", "revised"}
     assert len({e["event_id"] for e in events}) == len(events)
