@@ -1,4 +1,4 @@
-"""Cleaning: what users see is repaired but not rewritten; the matching form folds editorial noise."""
+"""Cleaning: shown text is repaired, not rewritten; the matching form folds editorial noise."""
 
 import pytest
 

@@ -62,7 +62,8 @@ def test_bad_records_are_reported_with_file_line_and_reason_and_the_rest_flows(
             good,
             b'{"fetched_at": "2025-03-01T08:00:00Z", "content": "x"}',  # no url
             b'{"url": "https://a.example/", "fetched_at": "yesterday", "content": "x"}',
-            b'{"url": "https://a.example/", "fetched_at": "2025-03-01T08:00:00Z", "content": "\xff"}',
+            b'{"url": "https://a.example/", "fetched_at": "2025-03-01T08:00:00Z", '
+            b'"content": "\xff"}',
         ],
     )
     assert main(["dedup", str(src)]) == 1
