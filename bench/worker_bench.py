@@ -7,7 +7,13 @@ a new flash is pushed on top, and sometimes a shown flash is lightly edited (sam
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import json
 import random
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,3 +94,334 @@ def interleave(streams: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     for i in range(longest):
         out.extend(s[i] for s in streams if i < len(s))
     return out
+
+
+# -- the benchmark ---------------------------------------------------------------------------
+# python -m bench.worker_bench [--bootstrap HOST:PORT] [--snapshots N] [--sources K]
+#
+# 1. Throughput: N snapshots (10 ticker lines each, mostly repeats) are preloaded into a topic;
+#    one worker consumes them, first the same faust worker with the engine replaced by a stub
+#    (baseline: same decoding, producing and ack-after-delivery, no dedup work), then
+#    `streamer run` itself. Sentinel snapshots halfway and at the end of every source make an
+#    event each; the rate is the snapshots between the two sets of sentinels divided by the
+#    time between them, as seen by a subscriber: steady state, start-up excluded.
+# 2. Latency: `streamer run` is fed at --rate snapshots/s; a subscriber timestamps every event
+#    and matches it to its snapshot's send time.
+
+SENTINEL = "sentinel"
+
+
+MARKERS = {"mid": "Observatory reports aurora visible over the northern provinces tonight",
+           "end": "Parliament approves fisheries budget after a lengthy overnight session"}
+
+
+def sentinel(snapshot: dict[str, Any], tag: str) -> dict[str, Any]:
+    """A snapshot of the same page whose ticker holds one new flash: it surely makes an event."""
+    content = f"Bench\n\nBREAKING\n{MARKERS[tag]}\n\nThe end\n"
+    return {**snapshot, "id": f"{SENTINEL}-{tag}-{snapshot['source']}", "content": content,
+            "content_type": "text/plain"}
+
+
+def bench_input(snapshots: int, seed: int = 5, interval: float = 1.0) -> list[dict[str, Any]]:
+    """About `snapshots` snapshots of bench.synth's simulated crawl (every page fetched every
+    `interval` minutes), with a sentinel halfway through and at the end of every source."""
+    from bench.synth import generate
+
+    probe = len(generate(seed=seed, hours=2.0, interval=interval).snapshots)
+    hours = 2.0 * snapshots / max(1, probe)
+    stream = generate(seed=seed, hours=hours, interval=interval).snapshots[:snapshots]
+    totals: dict[str, int] = {}
+    for d in stream:
+        totals[d["source"]] = totals.get(d["source"], 0) + 1
+    seen: dict[str, int] = {}
+    out: list[dict[str, Any]] = []
+    for d in stream:
+        out.append(d)
+        n = seen[d["source"]] = seen.get(d["source"], 0) + 1
+        if n == totals[d["source"]] // 2:
+            out.append(sentinel(d, "mid"))
+    last = {d["source"]: d for d in stream}
+    out += [sentinel(d, "end") for d in last.values()]
+    return out
+
+
+def _stub_events(snapshot: Any, now: datetime) -> list[Any]:
+    """The baseline's 'engine': no dedup work, an event for sentinel snapshots only."""
+    from streamer.model import Event, Verdict
+
+    if not (snapshot.id or "").startswith(SENTINEL):
+        return []
+    return [Event(snapshot.id, Verdict.NEW, snapshot.source, "marker", None, snapshot.fetched_at,
+                  snapshot.url, snapshot.ref)]
+
+
+def serve_baseline() -> int:
+    """Run the faust worker with the stub engine (configured by STREAMER_* env vars)."""
+    import logging
+
+    from streamer.app import create_app
+    from streamer.settings import Settings
+    from streamer.worker import execute
+
+    logging.basicConfig(level=logging.WARNING)
+    return execute(create_app(Settings(), process=_stub_events))
+
+
+def _load_local_kafka() -> Any:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "deploy" / "kafka" / "local_kafka.py"
+    spec = importlib.util.spec_from_file_location("local_kafka", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["local_kafka"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Bench:
+    def __init__(self, bootstrap: str, workdir: str) -> None:
+        self.bootstrap = bootstrap
+        self.workdir = workdir
+        self.run_id = f"{int(time.time())}"
+
+    async def create_topics(self, *names: str, partitions: int) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+        finally:
+            await admin.close()
+        await asyncio.sleep(1.0)  # leaders elected
+
+    async def publish(self, topic: str, records: list[dict[str, Any]],
+                      rate: float | None = None,
+                      sent: dict[str, float] | None = None) -> None:
+        from aiokafka import AIOKafkaProducer
+
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
+                                    linger_ms=0 if rate else 20, max_batch_size=512 * 1024)
+        await producer.start()
+        try:
+            start = time.monotonic()
+            pending = []
+            for i, d in enumerate(records):
+                if rate:
+                    delay = start + i / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                if sent is not None:
+                    sent[d["id"]] = time.time()
+                pending.append(await producer.send(topic, json.dumps(d).encode(),
+                                                   key=d["source"].encode()))
+            await asyncio.gather(*pending)
+        finally:
+            await producer.stop()
+
+    def start_worker(self, mode: str, topics: tuple[str, str, str], port: int) -> Any:
+        import os
+        import subprocess
+        import sys
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
+        flags = {"bootstrap_servers": self.bootstrap, "input_topic": topics[0],
+                 "output_topic": topics[1], "dlq_topic": topics[2],
+                 "app_id": f"bench-{mode}-{self.run_id}-{port}", "web_port": str(port),
+                 "data_dir": f"{self.workdir}/{mode}-{port}"}
+        if mode == "baseline":
+            env.update({f"STREAMER_{k.upper()}": v for k, v in flags.items()})
+            cmd = [sys.executable, "-m", "bench.worker_bench", "--serve-baseline"]
+        else:
+            cmd = [sys.executable, "-m", "streamer", "run"]
+            for k, v in flags.items():
+                cmd += ["--" + k.replace("_", "-"), v]
+        log = open(f"{self.workdir}/{mode}-{port}.log", "wb")  # noqa: SIM115
+        return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    async def wait_ready(self, port: int, proc: Any, timeout: float = 60.0) -> None:
+        import urllib.error
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1):
+                    return
+            except (OSError, urllib.error.HTTPError):
+                await asyncio.sleep(0.1)
+        raise RuntimeError("worker not ready")
+
+    @staticmethod
+    def stop(proc: Any) -> None:
+        import signal
+
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except Exception:
+            proc.kill()
+            proc.wait()
+
+    async def subscribe(self, topic: str, on_event: Any, done: asyncio.Event) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap,
+                                    auto_offset_reset="earliest", fetch_max_wait_ms=5)
+        await consumer.start()
+        try:
+            while not done.is_set():
+                batches = await consumer.getmany(timeout_ms=20)
+                now = time.time()
+                for msgs in batches.values():
+                    for m in msgs:
+                        on_event(json.loads(m.value), now)
+        finally:
+            await consumer.stop()
+
+    async def throughput(self, mode: str, input_topic: str, count: int, sources: int,
+                         port: int) -> float:
+        tag = f"{mode}-{port}"
+        out, dlq = f"bench-out-{tag}-{self.run_id}", f"bench-dlq-{tag}-{self.run_id}"
+        await self.create_topics(out, dlq, partitions=3)
+        seen: dict[str, float] = {}
+        done = asyncio.Event()
+
+        def on_event(event: dict[str, Any], now: float) -> None:
+            if event["snapshot"].startswith(SENTINEL):
+                seen[event["snapshot"]] = now
+                if len(seen) == 2 * sources:
+                    done.set()
+
+        proc = self.start_worker(mode, (input_topic, out, dlq), port)
+        sub = asyncio.create_task(self.subscribe(out, on_event, done))
+        try:
+            await asyncio.wait_for(done.wait(), 300)
+        finally:
+            done.set()
+            await sub
+            self.stop(proc)
+        t_mid = max(t for s, t in seen.items() if "-mid-" in s)
+        t_end = max(t for s, t in seen.items() if "-end-" in s)
+        return (count / 2) / (t_end - t_mid)
+
+    async def latency(self, rate: float, seconds: float, interval: float, port: int
+                      ) -> list[float]:
+        topics = tuple(f"bench-lat-{x}-{self.run_id}" for x in ("in", "out", "dlq"))
+        await self.create_topics(*topics, partitions=3)
+        proc = self.start_worker("dedup", topics, port)  # type: ignore[arg-type]
+        sent: dict[str, float] = {}
+        got: list[float] = []
+        done = asyncio.Event()
+
+        def on_event(event: dict[str, Any], now: float) -> None:
+            if event["snapshot"] in sent:
+                got.append(now - sent[event["snapshot"]])
+
+        try:
+            await self.wait_ready(port, proc)
+            sub = asyncio.create_task(self.subscribe(topics[1], on_event, done))
+            await asyncio.sleep(1.0)
+            records = bench_input(int(rate * seconds), seed=9, interval=interval)
+            # the first page of every source makes ten events at once; measure the rest
+            warm = {d["source"]: d for d in reversed(records)}
+            await self.publish(topics[0], list(warm.values()))
+            await asyncio.sleep(1.0)
+            await self.publish(topics[0], records, rate=rate, sent=sent)
+            await asyncio.sleep(2.0)
+        finally:
+            done.set()
+            with contextlib.suppress(Exception):
+                await sub
+            self.stop(proc)
+        return got
+
+
+def engine_alone(records: list[dict[str, Any]]) -> float:
+    """Snapshots/s of the engine in this process, no Kafka: the ceiling for the worker."""
+    from streamer.codec import make_snapshot
+    from streamer.engine import Deduplicator
+
+    snaps = [make_snapshot(**d) for d in records]
+    engine = Deduplicator()
+    t0 = time.perf_counter()
+    for snap in snaps:
+        engine.process(snap)
+    return len(snaps) / (time.perf_counter() - t0)
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+async def bench_main(args: argparse.Namespace) -> None:
+    import tempfile
+
+    broker = None
+    bootstrap = args.bootstrap
+    if not bootstrap:
+        broker = _load_local_kafka().start()
+        bootstrap = broker.bootstrap
+    try:
+        bench = Bench(bootstrap, tempfile.mkdtemp(prefix="worker-bench-"))
+        records = bench_input(args.snapshots, interval=args.interval)
+        sources = len({d['source'] for d in records})
+        input_topic = f"bench-in-{bench.run_id}"
+        await bench.create_topics(input_topic, partitions=3)
+        t0 = time.monotonic()
+        await bench.publish(input_topic, records)
+        print(f"published {len(records)} snapshots ({sources} sources, every page fetched every "
+              f"{args.interval:g} min) in {time.monotonic() - t0:.1f}s", file=sys.stderr)
+        engine_rate = engine_alone(records)
+        rates: dict[str, list[float]] = {"baseline": [], "dedup": []}
+        port = 16100
+        for _ in range(args.repeat):
+            for mode in ("baseline", "dedup"):
+                port += 1
+                r = await bench.throughput(mode, input_topic, len(records), sources, port)
+                rates[mode].append(r)
+                print(f"{mode}: {r:,.0f} snapshots/s", file=sys.stderr)
+        base, dedup = max(rates["baseline"]), max(rates["dedup"])
+        lat = await bench.latency(args.rate, args.latency_seconds, args.interval, port + 1)
+        print(json.dumps({
+            "snapshots": len(records), "sources": sources, "interval_minutes": args.interval,
+            "engine_alone_snapshots_per_s": round(engine_rate),
+            "baseline_snapshots_per_s": round(base), "dedup_snapshots_per_s": round(dedup),
+            "dedup_vs_baseline": round(dedup / base, 3),
+            "latency_rate": args.rate, "latency_events": len(lat),
+            "latency_p50_ms": round(_pct(lat, 0.5) * 1000, 1) if lat else None,
+            "latency_p99_ms": round(_pct(lat, 0.99) * 1000, 1) if lat else None,
+            "latency_max_ms": round(max(lat) * 1000, 1) if lat else None,
+        }, indent=1))
+    finally:
+        if broker is not None:
+            broker.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker_bench", description=__doc__)
+    parser.add_argument("--bootstrap", help="use this broker (default: start a local one)")
+    parser.add_argument("--snapshots", type=int, default=40_000)
+    parser.add_argument("--interval", type=float, default=1.0,
+                        help="minutes between fetches of a page in the simulated crawl "
+                             "(shorter: more repeats)")
+    parser.add_argument("--repeat", type=int, default=2, help="throughput runs per mode")
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_baseline:
+        return serve_baseline()
+    asyncio.run(bench_main(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
