@@ -205,6 +205,7 @@ class Deduplicator:
         self.stats.revised += 1
         event = self._event(snap, flash, Verdict.REVISED, cluster.event_id, cluster.flash.text)
         cluster.event_id, cluster.flash, cluster.latest_raw = event.event_id, flash, raw
+        idx.changed(cluster)
         idx.remember_variant(cluster, raw, flash, full_key)
         idx.touch(cluster, seen)
         return Decision(

@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from streamer.model import Flash
 
-SHINGLE = 3  # character n-grams: robust to typos and short enough for 5-word flashes
+SHINGLE = 3
+# A flash merely seen again is reported as changed at most this often (event time): its TTL
+# survives a restore to within this much, without a state write for every repeat.
+TOUCH_SAVE_SECONDS = 600.0  # character n-grams: robust to typos and short enough for 5-word flashes
 
 
 def shingles(key: str) -> set[bytes]:
@@ -38,6 +42,13 @@ def line_key(flash: Flash) -> str:
 def _permutations(num_perm: int) -> tuple[object, str]:
     base = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
     return base.permutations, base.scheme
+
+
+def signature(values: bytes, num_perm: int) -> MinHash:
+    """A MinHash from saved values (no hashing: the fast path of a restore)."""
+    perms, scheme = _permutations(num_perm)
+    hv = np.frombuffer(values, dtype=np.uint32).copy()
+    return MinHash(num_perm=num_perm, hashvalues=hv, permutations=perms, scheme=scheme)
 
 
 def minhash(key: str, num_perm: int) -> MinHash:
@@ -60,7 +71,10 @@ class Cluster:
     last_seen: float  # event time, epoch seconds
     raws: list[str] = field(default_factory=list)  # raw lines in the exact-line map
     keys: list[str] = field(default_factory=list)  # full-line keys in the exact-key map
-    variants: list[tuple[str, str]] = field(default_factory=list)  # (lsh id, raw line) in LSH
+    # (lsh id, raw line, MinHash values as bytes) of the wordings in the LSH; the signature is
+    # kept (256 bytes) so that saved state restores without recomputing it.
+    variants: list[tuple[str, str, bytes]] = field(default_factory=list)
+    saved_seen: float = float("-inf")  # last_seen when the cluster was last handed out as changed
 
 
 class SourceIndex:
@@ -78,6 +92,9 @@ class SourceIndex:
         self.next_variant = 0
         self.clock: float | None = None  # event time: the newest fetched_at accepted
         self.last_evict = float("-inf")
+        # What changed since the last `drain()`: for adapters that persist state incrementally.
+        self.dirty: set[int] = set()
+        self.dropped: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.clusters)
@@ -106,17 +123,24 @@ class SourceIndex:
         cluster = Cluster(self.next_cid, event_id, flash, raw, first_seen, seen)
         self.next_cid += 1
         self.clusters[cluster.cid] = cluster
+        self.dirty.add(cluster.cid)
         return cluster
 
     def touch(self, cluster: Cluster, seen: float) -> None:
         if seen > cluster.last_seen:
             cluster.last_seen = seen
+            if seen - cluster.saved_seen >= TOUCH_SAVE_SECONDS:
+                self.dirty.add(cluster.cid)
         self.clusters.move_to_end(cluster.cid)
+
+    def changed(self, cluster: Cluster) -> None:
+        self.dirty.add(cluster.cid)
 
     def remember_raw(self, cluster: Cluster, raw: str, text: str) -> None:
         if raw not in self.by_raw and len(cluster.raws) < 4 * self.max_variants:
             self.by_raw[raw] = (cluster.cid, text)
             cluster.raws.append(raw)
+            self.dirty.add(cluster.cid)
 
     def remember_variant(self, cluster: Cluster, raw: str, flash: Flash, full_key: str) -> None:
         """A new wording of the flash: exact maps and (bounded per flash) the LSH."""
@@ -124,14 +148,17 @@ class SourceIndex:
         if full_key not in self.by_key and len(cluster.keys) < 4 * self.max_variants:
             self.by_key[full_key] = cluster.cid
             cluster.keys.append(full_key)
+            self.dirty.add(cluster.cid)
         if len(cluster.variants) < self.max_variants:
-            self.restore_variant(cluster, str(self.next_variant), raw, flash)
+            vid = str(self.next_variant)
             self.next_variant += 1
+            self.add_variant(cluster, vid, raw, flash, minhash(line_key(flash), self.num_perm))
+            self.dirty.add(cluster.cid)
 
-    def restore_variant(self, cluster: Cluster, vid: str, raw: str, flash: Flash) -> None:
-        self.lsh.insert(vid, minhash(line_key(flash), self.num_perm))
+    def add_variant(self, cluster: Cluster, vid: str, raw: str, flash: Flash, sig: MinHash) -> None:
+        self.lsh.insert(vid, sig)
         self.variant_flash[vid] = (cluster.cid, flash)
-        cluster.variants.append((vid, raw))
+        cluster.variants.append((vid, raw, sig.hashvalues.tobytes()))
 
     def evict(self, older_than: float, max_clusters: int) -> int:
         """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""
@@ -145,11 +172,17 @@ class SourceIndex:
         return dropped
 
     def _drop(self, cluster: Cluster) -> None:
+        self.dirty.discard(cluster.cid)
+        self.dropped.add(cluster.cid)
+        self.remove(cluster)
+
+    def remove(self, cluster: Cluster) -> None:
+        """Forget a cluster entirely (eviction, or replacing it on restore)."""
         del self.clusters[cluster.cid]
         for raw in cluster.raws:
             self.by_raw.pop(raw, None)
         for key in cluster.keys:
             self.by_key.pop(key, None)
-        for vid, _ in cluster.variants:
+        for vid, _, _ in cluster.variants:
             self.lsh.remove(vid)
             del self.variant_flash[vid]

@@ -1,80 +1,159 @@
-"""Save and restore the engine's state exactly, as plain JSON-able data (never pickle).
+"""The engine's state as plain JSON-able records (never pickle), whole or as changes.
 
-What is saved is what the engine saw (raw lines, ids, times); cleaned flashes and MinHash
-signatures are rebuilt from it on restore, so a restored engine decides exactly as the saved one
-would have.
+One record per known flash (cluster) and one per source for its clock and counters. An adapter
+can save everything at once (`export_state` / `import_state`) or persist only what changed after
+each input record (`drain_changes`, then `apply_record` on restore, last write wins per key): the
+Kafka worker keeps these records in a compacted topic. Records carry the cleaned flashes and
+MinHash values, so a restore neither re-cleans nor re-hashes.
 """
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from streamer.clean import clean_line
 from streamer.engine import Deduplicator
 from streamer.extract import Profiles
-from streamer.index import Cluster, SourceIndex
+from streamer.index import Cluster, SourceIndex, signature
+from streamer.model import Flash
 from streamer.settings import DedupConfig
 
-FORMAT = 1
+FORMAT = 2
+META = -1  # the cid of a source's own record (clock, counters)
 
 
-def export_state(engine: Deduplicator) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    """One piece of state: `value` None means the flash was dropped (a tombstone)."""
+
+    source: str
+    cid: int  # META for the source's clock and counters
+    value: dict[str, Any] | None
+
+
+def _flash(f: Flash) -> list[Any]:
+    return [f.text, f.body, f.attribution, f.key, f.attribution_key, sorted(f.attribution_names)]
+
+
+def _unflash(v: list[Any]) -> Flash:
+    text, body, attribution, key, attribution_key, names = v
+    return Flash(text, body, attribution, key, tuple(key.split()), attribution_key,
+                 frozenset(names))
+
+
+def cluster_record(idx: SourceIndex, c: Cluster) -> dict[str, Any]:
+    c.saved_seen = c.last_seen
     return {
-        "format": FORMAT,
-        "sources": {name: _export_source(idx) for name, idx in engine.sources.items()},
+        "event_id": c.event_id,
+        "latest": [c.latest_raw, _flash(c.flash)],
+        "first_seen": c.first_seen.isoformat(),
+        "last_seen": c.last_seen,
+        "raws": [[raw, idx.by_raw[raw][1]] for raw in c.raws],
+        "keys": c.keys,
+        "variants": [
+            [vid, raw, _flash(idx.variant_flash[vid][1]), base64.b64encode(sig).decode()]
+            for vid, raw, sig in c.variants
+        ],
     }
 
 
-def _export_source(idx: SourceIndex) -> dict[str, Any]:
+def meta_record(idx: SourceIndex) -> dict[str, Any]:
     return {
         "clock": idx.clock,
         "last_evict": idx.last_evict if idx.last_evict != float("-inf") else None,
         "next_cid": idx.next_cid,
         "next_variant": idx.next_variant,
-        "clusters": [
-            {
-                "cid": c.cid,
-                "event_id": c.event_id,
-                "latest": c.latest_raw,
-                "first_seen": c.first_seen.isoformat(),
-                "last_seen": c.last_seen,
-                "raws": [[raw, idx.by_raw[raw][1]] for raw in c.raws],
-                "keys": c.keys,
-                "variants": [[vid, raw] for vid, raw in c.variants],
-            }
-            for c in idx.clusters.values()  # least recently seen first: the order is state too
-        ],
     }
 
 
-def import_state(
-    data: dict[str, Any], config: DedupConfig | None = None, profiles: Profiles | None = None
-) -> Deduplicator:
+def apply_record(engine: Deduplicator, record: StateRecord) -> None:
+    """Restore one record into the engine; a later record for the same key replaces it."""
+    idx = engine.index(record.source)
+    value = record.value
+    if record.cid == META:
+        if value is not None:
+            idx.clock = value["clock"]
+            idx.last_evict = (value["last_evict"] if value["last_evict"] is not None
+                              else float("-inf"))
+            idx.next_cid = max(idx.next_cid, value["next_cid"])
+            idx.next_variant = max(idx.next_variant, value["next_variant"])
+        return
+    old = idx.clusters.get(record.cid)
+    if old is not None:
+        idx.remove(old)
+    if value is None:
+        return
+    raw, flash = value["latest"]
+    cluster = Cluster(record.cid, value["event_id"], _unflash(flash), raw,
+                      datetime.fromisoformat(value["first_seen"]), value["last_seen"])
+    cluster.saved_seen = cluster.last_seen
+    idx.clusters[cluster.cid] = cluster
+    for raw, text in value["raws"]:
+        idx.by_raw[raw] = (cluster.cid, text)
+        cluster.raws.append(raw)
+    for key in value["keys"]:
+        idx.by_key[key] = cluster.cid
+        cluster.keys.append(key)
+    for vid, raw, flash, sig in value["variants"]:
+        idx.add_variant(cluster, vid, raw, _unflash(flash),
+                        signature(base64.b64decode(sig), idx.num_perm))
+
+
+def finish_restore(engine: Deduplicator) -> None:
+    """Least recently seen first again, as eviction expects; and nothing pending to save."""
+    for idx in engine.sources.values():
+        order = sorted(idx.clusters.values(), key=lambda c: (c.last_seen, c.cid))
+        idx.clusters.clear()
+        idx.clusters.update((c.cid, c) for c in order)
+        idx.dirty.clear()
+        idx.dropped.clear()
+
+
+def drain_changes(engine: Deduplicator) -> list[StateRecord]:
+    """The records that changed since the last drain (new, revised, new wordings, refreshed
+    TTL, dropped), plus each touched source's meta record."""
+    out: list[StateRecord] = []
+    for name, idx in engine.sources.items():
+        if not idx.dirty and not idx.dropped:
+            continue
+        out.extend(StateRecord(name, cid, None) for cid in sorted(idx.dropped))
+        out.extend(StateRecord(name, cid, cluster_record(idx, idx.clusters[cid]))
+                   for cid in sorted(idx.dirty))
+        out.append(StateRecord(name, META, meta_record(idx)))
+        idx.dirty.clear()
+        idx.dropped.clear()
+    return out
+
+
+def drop_source(engine: Deduplicator, source: str) -> None:
+    """Forget a source (its partition moved to another worker)."""
+    engine.sources.pop(source, None)
+
+
+def export_state(engine: Deduplicator) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "sources": {
+            name: {
+                "meta": meta_record(idx),
+                # least recently seen first: the order is state too
+                "clusters": [[c.cid, cluster_record(idx, c)] for c in idx.clusters.values()],
+            }
+            for name, idx in engine.sources.items()
+        },
+    }
+
+
+def import_state(data: dict[str, Any], config: DedupConfig | None = None,
+                 profiles: Profiles | None = None) -> Deduplicator:
     if data.get("format") != FORMAT:
         raise ValueError(f"unknown state format {data.get('format')!r}, expected {FORMAT}")
     engine = Deduplicator(config, profiles)
     for name, src in data["sources"].items():
-        idx = engine.index(name)
-        idx.clock = src["clock"]
-        idx.last_evict = src["last_evict"] if src["last_evict"] is not None else float("-inf")
-        for c in src["clusters"]:
-            cluster = Cluster(
-                c["cid"],
-                c["event_id"],
-                clean_line(c["latest"]),
-                c["latest"],
-                datetime.fromisoformat(c["first_seen"]),
-                c["last_seen"],
-            )
-            idx.clusters[cluster.cid] = cluster
-            for raw, text in c["raws"]:
-                idx.remember_raw(cluster, raw, text)
-            for key in c["keys"]:
-                idx.by_key[key] = cluster.cid
-                cluster.keys.append(key)
-            for vid, raw in c["variants"]:  # a variant's raw line is in raws: clean it once
-                idx.restore_variant(cluster, vid, raw, clean_line(raw))
-        idx.next_cid = src["next_cid"]
-        idx.next_variant = src["next_variant"]
+        apply_record(engine, StateRecord(name, META, src["meta"]))
+        for cid, value in src["clusters"]:
+            apply_record(engine, StateRecord(name, cid, value))
+        engine.sources[name].dirty.clear()
     return engine

@@ -161,3 +161,43 @@ def test_clock_is_per_source() -> None:
     events(engine, snap(["Other site news about the harbour"], 300, source="b.example"))
     assert later > T0
     assert events(engine, snap(TICKER, 10, source="a.example")) == []
+
+
+def test_incremental_changes_restore_an_engine_that_decides_the_same() -> None:
+    from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
+
+    stream = [snap(TICKER, m) for m in range(0, 30, 5)] + [
+        snap(["Dutch Police: Two were wounded in Rotterdam", *TICKER], 31),
+        snap(["Dutch police: Two were wounded in Rotterdam.", *TICKER], 33),
+        snap(["Dutch Police: Three were wounded in Rotterdam", *TICKER], 35),
+    ]
+    later = [
+        snap(["Ceasefire in Lebanon takes effect", "Dutch police: Three were wounded in Rotterdam",
+              *TICKER], 40),
+        snap(["Airspace closed at Ramon Airport due to drone fears", *TICKER], 45),
+    ]
+    live = Deduplicator()
+    log: dict[tuple[str, int], StateRecord] = {}  # a compacted topic: last write per key wins
+    for s in stream:
+        live.process(s)
+        for rec in drain_changes(live):
+            log[(rec.source, rec.cid)] = rec
+    restored = Deduplicator()
+    for rec in log.values():
+        apply_record(restored, StateRecord(rec.source, rec.cid,
+                                           orjson.loads(orjson.dumps(rec.value))))
+    finish_restore(restored)
+    for s in later:
+        assert restored.process(s) == live.process(s)
+
+
+def test_evicted_flash_leaves_a_tombstone() -> None:
+    from streamer.state import drain_changes
+
+    engine = Deduplicator(DedupConfig(ttl_seconds=3600))
+    engine.process(snap(TICKER))
+    drain_changes(engine)
+    for minute in range(0, 121, 10):
+        engine.process(snap(["Unrelated flash about the weather in the capital"], minute))
+    changes = drain_changes(engine)
+    assert sum(1 for c in changes if c.value is None) == 3
