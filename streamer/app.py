@@ -110,6 +110,9 @@ def create_app(settings: Settings, process: Process | None = None,
     )
     source = app.topic(settings.input_topic, key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw", allow_empty=True)
+    outputs = [app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                         value_serializer="raw") for name in (settings.output_topic,
+                                                              settings.dlq_topic)]
     health = Health()
 
     crashing: set[asyncio.Future[None]] = set()
@@ -158,6 +161,10 @@ def create_app(settings: Settings, process: Process | None = None,
     @app.agent(source, name="streamer.dedup")
     async def dedup(stream: Any) -> None:
         await app.maybe_start_producer()
+        for topic in outputs:
+            # Create the event and dead-letter topics if missing (an existing one is left as
+            # it is): a send to a missing topic would wait for metadata forever.
+            await topic.maybe_declare()
         health.agent_running = True
         try:
             async for event in stream.noack().events():

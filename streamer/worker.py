@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from streamer.app import create_app
 
     try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
         app = create_app(settings)
     except (OSError, ValueError) as exc:
         print(f"streamer run: {exc}", file=sys.stderr)
