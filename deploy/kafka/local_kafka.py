@@ -566,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)  # also when started with SIGINT ignored (`cmd &`)
     started = time.monotonic()
     try:
         broker = start(args.port, args.data_dir, args.sasl_port)
