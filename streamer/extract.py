@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html import unescape
-from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
@@ -20,16 +20,33 @@ from streamer.model import Snapshot
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """How one site shows its ticker."""
+    """How one site shows its ticker: a marker line, then one flash per line."""
 
     name: str = "default"
-    marker: str = r"(?i)^\s*(?:breaking(?:\s+news)?|urgent|news\s+flash)\s*:?\s*$"
+    marker: str = r"BREAKING(?:\s+NEWS)?|URGENT"  # the marker line's words, a regex
+    ignore_case: bool = False
     max_lines: int = 30
     min_chars: int = 8
     skip: tuple[str, ...] = ()  # regexes of lines inside the block that are not flashes
 
-    def compiled(self) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:
-        return re.compile(self.marker), tuple(re.compile(p) for p in self.skip)
+    def compiled(self) -> Rules:
+        flags = re.IGNORECASE if self.ignore_case else 0
+        return Rules(
+            self,
+            re.compile(rf"^[ \t]*(?:{self.marker})[ \t]*:?[ \t]*\r?$", flags | re.MULTILINE),
+            re.compile(rf">\s*(?:{self.marker})\s*:?\s*<", flags),
+            tuple(re.compile(p) for p in self.skip),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """A profile compiled: where the marker is in text, where in HTML, what to skip."""
+
+    profile: Profile
+    in_text: re.Pattern[str]
+    in_html: re.Pattern[str]
+    skips: tuple[re.Pattern[str], ...]
 
 
 class Profiles:
@@ -38,7 +55,7 @@ class Profiles:
     def __init__(self, default: Profile, by_source: dict[str, Profile]) -> None:
         self.default = default
         self.by_source = by_source
-        self._compiled: dict[str, tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]] = {}
+        self._compiled: dict[str, Rules] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Profiles:
@@ -60,50 +77,53 @@ class Profiles:
             profile = self.by_source.get(source[4:])
         return profile or self.default
 
-    def rules(self, source: str) -> tuple[Profile, re.Pattern[str], tuple[re.Pattern[str], ...]]:
-        profile = self.for_source(source)
-        if profile.name not in self._compiled:
-            self._compiled[profile.name] = profile.compiled()
-        return (profile, *self._compiled[profile.name])
+    def rules(self, source: str) -> Rules:
+        rules = self._compiled.get(source)
+        if rules is None:
+            rules = self._compiled[source] = self.for_source(source).compiled()
+        return rules
 
 
 def _profile(name: str, conf: dict[str, object]) -> Profile:
-    known = {k: v for k, v in conf.items() if k in Profile.__dataclass_fields__}
+    unknown = set(conf) - set(Profile.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"profile {name!r}: unknown setting(s) {', '.join(sorted(unknown))}")
+    known = dict(conf)
     if "skip" in known:
         known["skip"] = tuple(known["skip"])  # type: ignore[arg-type]
-    return Profile(name=name, **known)  # type: ignore[arg-type]
+    profile = Profile(name=name, **known)  # type: ignore[arg-type]
+    profile.compiled()  # a bad regex fails here, at load time, with the profile's name
+    return profile
 
 
 def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:
     """The ticker's lines, top first; None when the page has no ticker."""
-    profile, marker, skips = profiles.rules(snapshot.source)
+    rules = profiles.rules(snapshot.source)
     content = snapshot.content
     if snapshot.content_type == "text/html":
-        return _html_ticker(content, profile, marker, skips)
-    lines = content.splitlines()
-    for i, line in enumerate(lines):
-        if len(line) < 40 and marker.match(line):
-            block, _ = _block(lines, i + 1, profile, skips)
-            if block:
-                return block
+        return _html_ticker(content, rules)
+    for marker in rules.in_text.finditer(content):
+        # only the block is split into lines, not the whole page
+        start = content.find("\n", marker.end()) + 1
+        if start == 0:
+            return None
+        end = content.find("\n\n", start)
+        window = content[start : len(content) if end < 0 else end + 1].splitlines()
+        block, _ = _block(window, 0, rules)
+        if block:
+            return block
     return None
 
 
-# A text node short enough to be the marker; parsing starts there instead of at the page top.
-_TEXT_NODE = re.compile(r">([^<>]{1,40})<")
-HTML_WINDOWS = (8 * 1024, 64 * 1024, 512 * 1024)  # markup after the marker, grown as needed
+HTML_WINDOWS = (4 * 1024, 32 * 1024, 512 * 1024)  # markup after the marker, grown as needed
 
 
-def _html_ticker(
-    html: str, profile: Profile, marker: re.Pattern[str], skips: tuple[re.Pattern[str], ...]
-) -> list[str] | None:
-    for node in _TEXT_NODE.finditer(html):
-        if not marker.match(unescape(node.group(1)).strip()):
-            continue
-        start = node.start() + 1
+def _html_ticker(html: str, rules: Rules) -> list[str] | None:
+    for marker in rules.in_html.finditer(html):
+        start = marker.start() + 1
         for window in HTML_WINDOWS:
-            lines = html_to_lines(html[start : start + window])
-            block, complete = _block(lines, 1, profile, skips)
+            lines = _window_lines(html[start : start + window])
+            block, complete = _block(lines, 1, rules)
             if complete or start + window >= len(html):
                 break
         if block:
@@ -111,117 +131,68 @@ def _html_ticker(
     return None
 
 
-def _block(
-    lines: list[str], start: int, profile: Profile, skips: tuple[re.Pattern[str], ...]
-) -> tuple[list[str], bool]:
+def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]:
     """The flashes after the marker, and whether the block visibly ended (blank line or cap)."""
     out: list[str] = []
     for line in lines[start:]:
         if not line.strip():
             return out, True
         stripped = line.strip(" \t\r\n")  # keep a trailing NBSP: it may be half of mojibake
-        if any(p.search(stripped) for p in skips):
+        if any(p.search(stripped) for p in rules.skips):
             continue
-        if len(stripped) >= profile.min_chars:
+        if len(stripped) >= rules.profile.min_chars:
             out.append(stripped)
-        if len(out) >= profile.max_lines:
+        if len(out) >= rules.profile.max_lines:
             return out, True
     return out, False
 
 
 _BLOCK = frozenset(
-    [
-        "p",
-        "div",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "td",
-        "th",
-        "dt",
-        "dd",
-        "blockquote",
-        "pre",
-        "figcaption",
-        "caption",
-        "ul",
-        "ol",
-        "dl",
-        "nav",
-        "header",
-        "footer",
-        "article",
-        "aside",
-        "main",
-        "section",
-        "table",
-        "form",
-        "hr",
-        "br",
-        "title",
-    ]
+    "p div li h1 h2 h3 h4 h5 h6 tr td th dt dd blockquote pre figcaption caption ul ol dl nav "
+    "header footer article aside main section table form hr br title".split()
 )
-_CONTAINER = frozenset(
-    [
-        "ul",
-        "ol",
-        "dl",
-        "nav",
-        "header",
-        "footer",
-        "article",
-        "aside",
-        "main",
-        "section",
-        "table",
-        "div",
-    ]
-)
-_SKIP = frozenset(["script", "style", "noscript", "template", "svg", "head"])
-
+_CONTAINER = frozenset("ul ol dl nav header footer article aside main section table div".split())
+_SKIP = frozenset("script style noscript template svg head".split())
 
 _ASCII_WS = re.compile(r"[ \t\r\n\f\v]+")
 _END = "\n\x00\n"  # marks a closed container: becomes the blank line that ends a block
+# One scan, in C, over tags, comments, doctypes and text; a stray "<" is text.
+_TOKEN = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>|<!--.*?(?:-->|$)|<[!?][^>]*>|([^<]+|<)", re.S)
 
 
-class _TextLines(HTMLParser):
-    """HTML to text lines: a newline at every block edge, a blank line when a container ends."""
+def _text_parts(html: str) -> list[str]:
+    """HTML to text with a newline at every block edge and `_END` where a container closes."""
+    parts: list[str] = []
+    skipping: str | None = None  # inside <script>, <style>...: wait for its end tag
+    for m in _TOKEN.finditer(html):
+        closing, tag, data = m.group(1), m.group(2), m.group(3)
+        if skipping is not None:
+            if tag is not None and closing and tag.lower() == skipping:
+                skipping = None
+            continue
+        if data is not None:
+            parts.append(unescape(data).replace("\n", " "))
+        elif tag is not None:
+            tag = tag.lower()
+            if tag in _SKIP:
+                if not closing and not m.group().endswith("/>"):
+                    skipping = tag
+            elif closing and tag in _CONTAINER:
+                parts.append(_END)
+            elif tag in _BLOCK:
+                parts.append("\n")
+    return parts
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip_depth = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self.skip_depth += 1
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag in _CONTAINER:
-            self.parts.append(_END)
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip_depth:
-            self.parts.append(data.replace("\n", " "))
+@lru_cache(maxsize=4096)
+def _window_lines(markup: str) -> list[str]:
+    """Pages are fetched again and again unchanged: parse each distinct window once."""
+    return html_to_lines(markup)
 
 
 def html_to_lines(html: str) -> list[str]:
-    parser = _TextLines()
-    parser.feed(html)
-    parser.close()
     out: list[str] = []
-    for raw in "".join(parser.parts).split("\n"):
+    for raw in "".join(_text_parts(html)).split("\n"):
         line = _ASCII_WS.sub(" ", raw).strip(" ")  # NBSPs stay for the cleaner (mojibake)
         if line == "\x00":
             if out and out[-1]:

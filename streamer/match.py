@@ -87,7 +87,7 @@ def _content(tokens: tuple[str, ...]) -> Counter[str]:
 
 def _close(a: str, b: str) -> bool:
     """A typo: one edit (insert, delete, substitute, swap) apart, for words of 4+ letters."""
-    if _is_figure(a) or _is_figure(b) or min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4 or _is_figure(a) or _is_figure(b):
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
@@ -104,8 +104,13 @@ def _close(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :]
 
 
+MAX_TYPOS = 3  # more words changed than this on the shorter side is a rewrite, not typos
+
+
 def _align(only_new: Counter[str], only_known: Counter[str]) -> int:
     """Pair typo'd words off both leftovers (in place); returns how many pairs were found."""
+    if min(len(only_new), len(only_known)) > MAX_TYPOS:
+        return 0
     pairs = 0
     for word in list(only_new):
         for other in list(only_known):
@@ -114,7 +119,6 @@ def _align(only_new: Counter[str], only_known: Counter[str]) -> int:
                 only_known[other] -= 1
                 pairs += 1
                 break
-    only_new.subtract({})  # drop zero counts below
     for c in (only_new, only_known):
         for k in [k for k, v in c.items() if v <= 0]:
             del c[k]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Verdict(StrEnum):
@@ -74,9 +75,11 @@ class Event:
     previous_text: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The engine's answer for one extracted ticker line (one sighting)."""
+class Decision(NamedTuple):
+    """The engine's answer for one extracted ticker line (one sighting).
+
+    A NamedTuple rather than a frozen dataclass: one is made for every ticker line, and this
+    is the hot path (4x cheaper to build)."""
 
     snapshot: str
     source: str
