@@ -6,9 +6,9 @@ committed) only after its events, or its dead-letter copy, are acknowledged by t
 offset order per partition (`streamer.acks`). faust's own send-on-commit ("attachments") and
 exactly-once mode are not used.
 
-Known limitation: dedup state lives in memory only. A restarted worker (or one that is assigned a
-partition after a rebalance) starts with empty state for those sources, so flashes still on the
-page are published again.
+Dedup state is kept in Kafka (`streamer.statestore`): restored when a partition is assigned,
+written after each record's events are acknowledged, so restarts and rebalances neither re-send
+nor lose flashes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from streamer.acks import InOrderAcks
@@ -28,6 +29,7 @@ from streamer.codec import BadRecord
 from streamer.envelope import OutRecord, dlq_record, event_record, snapshot_from_record
 from streamer.model import Event, Snapshot
 from streamer.settings import Settings
+from streamer.statestore import StateStore
 
 log = logging.getLogger("streamer.worker")
 
@@ -37,17 +39,12 @@ Process = Callable[[Snapshot, datetime], list[Event]]
 RECORD_OVERHEAD = 64 * 1024  # headroom over max_snapshot_bytes for key, headers and framing
 
 
-def engine_process(settings: Settings) -> Process:
-    """The dedup engine as a Process: one Deduplicator for every source this worker sees."""
+def state_store(settings: Settings) -> StateStore:
+    """The dedup engine for every source this worker is assigned, its state kept in Kafka."""
     from streamer.engine import Deduplicator
     from streamer.extract import Profiles
 
-    engine = Deduplicator(settings.dedup(), Profiles.load(settings.profiles))
-
-    def process(snapshot: Snapshot, now: datetime) -> list[Event]:
-        return engine.process(snapshot, now=now).events
-
-    return process
+    return StateStore(settings, Deduplicator(settings.dedup(), Profiles.load(settings.profiles)))
 
 
 def broker_urls(settings: Settings) -> list[str]:
@@ -80,8 +77,10 @@ class Health:
 
 def create_app(settings: Settings, process: Process | None = None,
                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> faust.App:
-    """A faust app wired to `settings`; `process` defaults to the dedup engine."""
-    run = process or engine_process(settings)
+    """A faust app wired to `settings`: the dedup engine with durable state, or `process` (a
+    stateless stand-in, for the benchmark's no-dedup baseline)."""
+    store = None if process is not None else state_store(settings)
+    process_stub = process
     record_limit = settings.max_snapshot_bytes + RECORD_OVERHEAD
     app = faust.App(
         settings.app_id,
@@ -93,6 +92,9 @@ def create_app(settings: Settings, process: Process | None = None,
         consumer_auto_offset_reset="earliest",
         consumer_max_fetch_size=max(4 * 1024 * 1024, record_limit),
         producer_acks=-1,
+        # a worker killed with -9 hands its partitions over after this, not faust's 60 s
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=max(1.0, settings.session_timeout_seconds / 4),
         producer_max_request_size=record_limit,
         producer_linger_ms=1,
         topic_partitions=settings.topic_partitions,
@@ -113,6 +115,8 @@ def create_app(settings: Settings, process: Process | None = None,
     outputs = [app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
                          value_serializer="raw") for name in (settings.output_topic,
                                                               settings.dlq_topic)]
+    # (the event and state topics are normally created by streamer.startup.prepare, with the
+    # input's partition count; declaring here only covers the stand-in benchmark app)
     health = Health()
 
     crashing: set[asyncio.Future[None]] = set()
@@ -126,10 +130,28 @@ def create_app(settings: Settings, process: Process | None = None,
 
     acks = InOrderAcks(on_delivery_failure)
 
-    async def send(topic: str, rec: OutRecord) -> asyncio.Future[Any]:
-        fut = await app.producer.send(topic, rec.key, rec.value, None, rec.timestamp,
+    async def send(topic: str, rec: OutRecord, partition: int | None = None
+                   ) -> asyncio.Future[Any]:
+        fut = await app.producer.send(topic, rec.key, rec.value, partition, rec.timestamp,
                                       rec.headers)
         return cast("asyncio.Future[Any]", fut)
+
+    async def publish(partition: int, snapshot: Snapshot) -> list[asyncio.Future[Any]]:
+        """Events first; once they are acknowledged, the state that accounts for them."""
+        if store is None:
+            assert process_stub is not None
+            return [await send(settings.output_topic, event_record(e))
+                    for e in process_stub(snapshot, clock())]
+        events = store.process(partition, snapshot, clock())
+        deliveries = [await send(settings.output_topic, event_record(e), partition)
+                      for e in events]
+        if deliveries:
+            acked = await asyncio.gather(*deliveries)
+            store.delivered(partition, max(m.offset for m in acked) + 1)
+        for key, value in store.changes(partition):
+            deliveries.append(await send(settings.state_topic_name,
+                                         OutRecord(key, value, [], None), partition))
+        return deliveries
 
     async def dead_letter(reason: str, message: Any) -> asyncio.Future[Any]:
         log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition,
@@ -144,18 +166,22 @@ def create_app(settings: Settings, process: Process | None = None,
 
     async def handle(event: Any) -> None:
         message = event.message
+        if store is not None:
+            await store.ensure(message.partition)
         try:
             snapshot = snapshot_from_record(message.value, message.headers, message.timestamp,
                                             max_bytes=settings.max_snapshot_bytes)
-            events = run(snapshot, clock())
         except BadRecord as exc:
             deliveries = [await dead_letter(str(exc), message)]
-        except Exception as exc:  # an engine bug must not stop the stream: park the record
-            log.exception("processing %s[%d]@%d failed", message.topic, message.partition,
-                          message.offset)
-            deliveries = [await dead_letter(f"internal error: {exc!r}", message)]
         else:
-            deliveries = [await send(settings.output_topic, event_record(e)) for e in events]
+            try:
+                deliveries = await publish(message.partition, snapshot)
+            except (ProducerSendError, KafkaError):
+                raise
+            except Exception as exc:  # an engine bug must not stop the stream: park the record
+                log.exception("processing %s[%d]@%d failed", message.topic, message.partition,
+                              message.offset)
+                deliveries = [await dead_letter(f"internal error: {exc!r}", message)]
         acks.add(message.tp, event.ack, deliveries)
 
     @app.agent(source, name="streamer.dedup")
@@ -170,7 +196,7 @@ def create_app(settings: Settings, process: Process | None = None,
             async for event in stream.noack().events():
                 try:
                     await handle(event)
-                except ProducerSendError as exc:
+                except (ProducerSendError, KafkaError) as exc:
                     on_delivery_failure(exc)
                     raise
         finally:
@@ -179,7 +205,19 @@ def create_app(settings: Settings, process: Process | None = None,
     async def on_revoked(sender: Any, revoked: set[Any], **kwargs: Any) -> None:
         acks.forget(revoked)
 
+    async def on_assigned(sender: Any, assigned: set[Any], **kwargs: Any) -> None:
+        # faust revokes everything before each assignment (eager rebalancing): keep the state of
+        # partitions this worker keeps, drop the ones that moved away, restore the new ones
+        # before any of their records is processed.
+        if store is None:
+            return
+        mine = {tp.partition for tp in assigned if tp.topic == settings.input_topic}
+        store.forget(set(store.parts) - mine)
+        for partition in sorted(mine):
+            await store.ensure(partition)
+
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
+    app.on_partitions_assigned.connect(on_assigned)  # type: ignore[arg-type]
 
     def readiness() -> tuple[bool, dict[str, Any]]:
         try:
@@ -189,8 +227,11 @@ def create_app(settings: Settings, process: Process | None = None,
             assigned = []
         body = {"agent_running": health.agent_running, "rebalancing": bool(app.rebalancing),
                 "partitions": assigned, "pending_acks": acks.pending(), "failure": health.failure}
+        restored = store is None or (not store.restoring
+                                     and all(p in store.parts for p in assigned))
+        body["restored"] = restored
         ok = (health.agent_running and bool(assigned) and not app.rebalancing
-              and health.failure is None)
+              and health.failure is None and restored)
         return ok, body
 
     @app.page("/ready")

@@ -19,7 +19,6 @@ class DedupConfig:
 
     num_perm: int = 64
     lsh_threshold: float = 0.25
-    duplicate_threshold: float = 0.6
     ttl_seconds: float = 72 * 3600.0
     max_flashes_per_source: int = 200_000
     max_variants_per_flash: int = 16
@@ -47,6 +46,7 @@ class Settings(BaseSettings):
     input_topic: str = "page-snapshots"
     output_topic: str = "breaking-events"
     dlq_topic: str = "page-snapshots.dlq"
+    state_topic: str | None = None  # default: "{app_id}-dedup-state" (compacted)
     app_id: str = "streamer"
     topic_partitions: int = 6
 
@@ -54,12 +54,12 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     max_snapshot_bytes: int = 5 * 1024 * 1024
+    session_timeout_seconds: float = Field(10.0, ge=6.0, le=300.0)
     data_dir: Path = Path("/tmp/streamer")  # faust's datadir (STREAMER_DATA_DIR)
 
     # Dedup core
     num_perm: int = Field(64, ge=16, le=512)
     lsh_threshold: float = Field(0.25, gt=0.0, lt=1.0)
-    duplicate_threshold: float = Field(0.6, gt=0.0, le=1.0)
     ttl_hours: float = Field(72.0, gt=0.0)
     max_flashes_per_source: int = Field(200_000, ge=100)
     profiles: Path | None = None
@@ -83,11 +83,14 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @property
+    def state_topic_name(self) -> str:
+        return self.state_topic or f"{self.app_id}-dedup-state"
+
     def dedup(self) -> DedupConfig:
         return DedupConfig(
             num_perm=self.num_perm,
             lsh_threshold=self.lsh_threshold,
-            duplicate_threshold=self.duplicate_threshold,
             ttl_seconds=self.ttl_hours * 3600.0,
             max_flashes_per_source=self.max_flashes_per_source,
             profiles_path=self.profiles,

@@ -9,8 +9,11 @@ faust is imported only here, inside `run`, so `streamer --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 
 from streamer.cli import add_kafka_flags, add_setting_flag
 from streamer.settings import Settings
@@ -24,21 +27,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_flag(parser, "web_port", type=int, help="port of the health/readiness server")
     add_setting_flag(parser, "data_dir", help="faust's data directory")
     add_setting_flag(parser, "ttl_hours", type=float, help="forget flashes not seen for this long")
-    add_setting_flag(parser, "duplicate_threshold", type=float,
-                     help="similarity at or above which a line is a duplicate")
+    add_setting_flag(parser, "state_topic",
+                     help="compacted topic of dedup state (default: APP_ID-dedup-state)")
     add_setting_flag(parser, "profiles", help="site profiles JSON file")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from streamer.app import create_app
+    from streamer.startup import NotReadyServer, TopicLayoutError, prepare
 
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
+        with NotReadyServer(settings.web_host, settings.web_port) as health, _stop_on_sigterm():
+            asyncio.run(prepare(settings, health))
         app = create_app(settings)
+    except _Stopped:
+        print("streamer run: stopped while waiting for Kafka", file=sys.stderr)
+        return 0
+    except TopicLayoutError as exc:
+        print(f"streamer run: {exc}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"streamer run: {exc}", file=sys.stderr)
         return 2
     return execute(app)
+
+
+class _Stopped(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM while waiting for Kafka: a clean stop, not a kill (faust handles it later)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def execute(app: object) -> int:

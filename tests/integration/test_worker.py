@@ -283,11 +283,58 @@ async def test_bad_records_are_dead_lettered_while_good_ones_flow(
         assert got[where][1] == value
 
 
-def test_worker_without_a_broker_exits_1_so_it_is_restarted(tmp_path: Path) -> None:
-    worker = Worker("127.0.0.1:1", ["in", "out", "dlq"], "test-worker-nobroker", tmp_path)
+async def test_worker_without_a_broker_waits_live_but_not_ready(tmp_path: Path) -> None:
+    worker = Worker(f"127.0.0.1:{free_port()}", ["in", "out", "dlq"], "test-worker-nobroker",
+                    tmp_path)
     try:
-        assert worker.proc.wait(45) == 1
+        deadline = time.monotonic() + 20
+        while True:
+            assert worker.proc.poll() is None, worker.output()
+            with contextlib.suppress(OSError):
+                live, ready = worker.get("/live"), worker.get("/ready")
+                break
+            assert time.monotonic() < deadline, worker.output()
+            await asyncio.sleep(0.2)
+        assert live[0] == 200
+        assert ready == (503, {"ready": False, "waiting_for": "kafka"})
+        await asyncio.sleep(3)  # still waiting, not crashed
+        assert worker.proc.poll() is None
     finally:
-        worker.stop()
-    assert "Unable to bootstrap" in worker.output()
-    assert "streamer run: worker failed" in worker.output()
+        code = worker.stop()
+    assert code == 0
+    assert "cannot reach Kafka" in worker.output()
+    assert "Traceback" not in worker.output()
+
+
+async def test_restarts_and_kill_9_resend_nothing_and_lose_nothing(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    """State survives in Kafka: a clean restart, then a kill -9 mid-stream, then a restart."""
+    topics = await new_topics(3, partitions=2)
+    stream = interleave([source_stream("alpha.example", 240, seed=31, new_rate=0.2),
+                         source_stream("beta.example", 240, seed=32, new_rate=0.2)])
+    expected = expected_events([make_snapshot(**d) for d in stream])
+    first, second = stream[:200], stream[200:]
+
+    await produce(kafka_bootstrap, topics[0], [envelope(d) for d in first])
+    async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
+        await worker.wait_ready()
+        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
+        assert worker.stop() == 0, worker.output()
+
+    await produce(kafka_bootstrap, topics[0], [envelope(d) for d in second])
+    async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
+        await worker.wait_ready()
+        deadline = time.monotonic() + 30
+        while len(await read_all(kafka_bootstrap, topics[1])) < sum(map(len, expected.values())) - 5:
+            assert time.monotonic() < deadline, worker.output()
+            await asyncio.sleep(0.05)
+        worker.proc.kill()  # kill -9 while the tail of the stream is in flight
+        worker.proc.wait()
+
+    async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
+        await worker.wait_ready(timeout=60)  # the killed member's session expires first
+        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
+        ids = [json.loads(r.value)["event_id"] for r in await read_all(kafka_bootstrap, topics[1])]
+        assert len(ids) == len(set(ids)), "duplicate events in the topic"
+        assert events_by_source(await read_all(kafka_bootstrap, topics[1])) == expected
+        assert worker.stop() == 0, worker.output()

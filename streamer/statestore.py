@@ -1,0 +1,196 @@
+"""Dedup state kept in Kafka, so a restart or a rebalance re-sends nothing and loses nothing.
+
+The engine's state changes (`streamer.state`) go, after each input record, to a compacted topic
+(`{app_id}-dedup-state`), into the same partition number as the input record; a partition's
+events go to the same partition number of the event topic. The order per input record is:
+events, their acks, then the state records (with the next event-topic offset they cover), then
+the input offset commit. So after any crash:
+
+- state that reached Kafka only ever describes events that reached Kafka;
+- events that reached Kafka after the last state write are read back from the event topic on
+  restore ("replayed" ids), and when the engine derives them again from the re-read input, they
+  are recognised and not sent twice (event ids are deterministic).
+
+On assignment of an input partition the store reads that partition of the state topic (all of
+it: compaction keeps it to the live flashes) and the event topic from the recorded offset, before
+the partition's first record is processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from streamer.codec import dumps, loads
+from streamer.engine import Deduplicator
+from streamer.model import Event, Snapshot
+from streamer.settings import Settings
+from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
+
+log = logging.getLogger("streamer.state")
+
+PARTITION_KEY = b"\x00partition"  # the partition's own record: the event-topic offset covered
+READ_BATCH = 10_000
+
+
+def state_key(source: str, cid: int) -> bytes:
+    return f"{source}\x00{cid}".encode()
+
+
+def parse_key(key: bytes) -> tuple[str, int] | None:
+    if key == PARTITION_KEY:
+        return None
+    source, _, cid = key.decode().rpartition("\x00")
+    return source, int(cid)
+
+
+@dataclass(slots=True)
+class PartitionState:
+    sources: set[str] = field(default_factory=set)
+    replayed: set[str] = field(default_factory=set)  # event ids already in the event topic
+    output_offset: int = 0  # the event-topic offset up to which the saved state accounts
+    saved_offset: int = 0  # the output_offset last written to the state topic
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreStats:
+    partition: int
+    records: int
+    flashes: int
+    replayed: int
+    seconds: float
+
+
+class StateStore:
+    """The engine, partitioned like the input topic, with its state in Kafka."""
+
+    def __init__(self, settings: Settings, engine: Deduplicator) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.parts: dict[int, PartitionState] = {}
+        self._restoring: dict[int, asyncio.Future[None]] = {}
+
+    # -- restore -----------------------------------------------------------------------------
+    @property
+    def restoring(self) -> int:
+        return sum(1 for f in self._restoring.values() if not f.done())
+
+    async def ensure(self, partition: int) -> None:
+        """Restore `partition` once; callers for the same partition wait for the first."""
+        if partition in self.parts:
+            return
+        fut = self._restoring.get(partition)
+        if fut is None:
+            fut = self._restoring[partition] = asyncio.ensure_future(self._restore(partition))
+        await asyncio.shield(fut)
+
+    async def _restore(self, partition: int) -> None:
+        try:
+            stats = await self._read(partition)
+            log.info("restored partition %d: %d flashes from %d state records, %d events "
+                        "after the last checkpoint, in %.2f s", stats.partition, stats.flashes,
+                        stats.records, stats.replayed, stats.seconds)
+        finally:
+            self._restoring.pop(partition, None)
+
+    async def _read(self, partition: int) -> RestoreStats:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        start = time.perf_counter()
+        part = PartitionState()
+        state_tp = TopicPartition(self.settings.state_topic_name, partition)
+        out_tp = TopicPartition(self.settings.output_topic, partition)
+        consumer = AIOKafkaConsumer(
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            max_partition_fetch_bytes=8 * 1024 * 1024, **self.settings.kafka_client_kwargs())
+        await consumer.start()
+        try:
+            records = 0
+            consumer.assign([state_tp])
+            await consumer.seek_to_beginning(state_tp)
+            end = (await consumer.end_offsets([state_tp]))[state_tp]
+            while await consumer.position(state_tp) < end:
+                batch = await consumer.getmany(state_tp, timeout_ms=1000, max_records=READ_BATCH)
+                for msg in batch.get(state_tp, []):
+                    records += 1
+                    self._apply(part, msg.key, msg.value)
+            consumer.assign([out_tp])
+            end = (await consumer.end_offsets([out_tp]))[out_tp]
+            consumer.seek(out_tp, part.output_offset)
+            while await consumer.position(out_tp) < end:
+                batch = await consumer.getmany(out_tp, timeout_ms=1000, max_records=READ_BATCH)
+                for msg in batch.get(out_tp, []):
+                    part.replayed.add(loads(msg.value)["event_id"])
+            part.output_offset = part.saved_offset = end
+        finally:
+            await consumer.stop()
+        finish_restore(self.engine)
+        self.parts[partition] = part
+        flashes = sum(len(self.engine.sources[s]) for s in part.sources if s in self.engine.sources)
+        return RestoreStats(partition, records, flashes, len(part.replayed),
+                            time.perf_counter() - start)
+
+    def _apply(self, part: PartitionState, key: bytes, value: bytes | None) -> None:
+        parsed = parse_key(key)
+        if parsed is None:
+            if value is not None:
+                part.output_offset = part.saved_offset = loads(value)["output_offset"]
+            return
+        source, cid = parsed
+        part.sources.add(source)
+        apply_record(self.engine, StateRecord(source, cid, loads(value) if value else None))
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        """Partitions moved to another worker: drop their sources from memory."""
+        for p in partitions:
+            part = self.parts.pop(p, None)
+            if part is not None:
+                for source in part.sources:
+                    self.engine.sources.pop(source, None)
+
+    # -- processing ----------------------------------------------------------------------------
+    def process(self, partition: int, snapshot: Snapshot, now: datetime) -> list[Event]:
+        """The engine's events for a snapshot, less those already in the event topic."""
+        part = self.parts[partition]
+        part.sources.add(snapshot.source)
+        events = self.engine.process(snapshot, now=now).events
+        if part.replayed:
+            fresh = [e for e in events if e.event_id not in part.replayed]
+            part.replayed.difference_update(e.event_id for e in events)
+            return fresh
+        return events
+
+    def delivered(self, partition: int, next_offset: int) -> None:
+        """Events up to `next_offset` of the partition's event topic are acknowledged."""
+        part = self.parts[partition]
+        part.output_offset = max(part.output_offset, next_offset)
+
+    def changes(self, partition: int) -> list[tuple[bytes, bytes | None]]:
+        """State records to write after this record (key, JSON value or None = tombstone)."""
+        out: list[tuple[bytes, bytes | None]] = [
+            (state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)
+            for r in drain_changes(self.engine)
+        ]
+        part = self.parts[partition]
+        if part.output_offset != part.saved_offset:
+            part.saved_offset = part.output_offset
+            out.append((PARTITION_KEY, dumps({"output_offset": part.output_offset})))
+        return out
+
+
+def topic_specs(settings: Settings, partitions: int) -> dict[str, dict[str, Any]]:
+    """Topics the worker creates when missing: events and state share the input's partitioning."""
+    return {
+        settings.output_topic: {"partitions": partitions, "config": {}},
+        settings.state_topic_name: {
+            "partitions": partitions,
+            "config": {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000",
+                       "segment.ms": "3600000"},
+        },
+    }
+
