@@ -325,7 +325,8 @@ async def test_restarts_and_kill_9_resend_nothing_and_lose_nothing(
     async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
         await worker.wait_ready()
         deadline = time.monotonic() + 30
-        while len(await read_all(kafka_bootstrap, topics[1])) < sum(map(len, expected.values())) - 5:
+        total = sum(map(len, expected.values()))
+        while len(await read_all(kafka_bootstrap, topics[1])) < total - 5:
             assert time.monotonic() < deadline, worker.output()
             await asyncio.sleep(0.05)
         worker.proc.kill()  # kill -9 while the tail of the stream is in flight
