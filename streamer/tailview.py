@@ -17,6 +17,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 # C0/C1 controls and DEL: page text must not be able to drive the terminal (ANSI escapes).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# Bidi marks, embeddings, overrides and isolates: they could reorder what the terminal shows.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 
 
 def parse_since(text: str, now: datetime) -> datetime:
@@ -79,8 +81,9 @@ def short_id(event_id: object) -> str:
 
 
 def clean(text: object) -> str:
-    """One line of plain text: controls (including escape sequences) become spaces."""
-    return _CONTROL.sub(" ", str(text or "")).strip()
+    """One line of plain text: controls (including escape sequences) become spaces, bidi
+    controls are dropped."""
+    return _CONTROL.sub(" ", _BIDI.sub("", str(text or ""))).strip()
 
 
 @dataclass(frozen=True, slots=True)
