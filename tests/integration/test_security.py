@@ -1,0 +1,181 @@
+"""Security basics against a real broker's SASL listener (SASL_PLAINTEXT, mechanism PLAIN).
+
+`streamer run`, `publish` and `tail` work through it with the right credentials; a wrong password
+is one clear error line, no traceback; the password never reaches stdout or stderr; and PLAIN
+over an unencrypted connection is refused by configuration validation (exit 2) unless the
+local-test flag STREAMER_ALLOW_PLAINTEXT_SASL is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from test_bad_input import WorkerProcess, worker_process
+from test_worker import read_all, wait_committed
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+pytestmark = pytest.mark.timeout(180)
+
+NewTopics = Callable[..., Awaitable[list[str]]]
+Sasl = tuple[str, str, str]
+
+
+def sasl_env(user: str, password: str, *, allow: bool = True,
+             protocol: str = "SASL_PLAINTEXT") -> dict[str, str]:
+    env = {"STREAMER_SECURITY_PROTOCOL": protocol, "STREAMER_SASL_MECHANISM": "PLAIN",
+           "STREAMER_SASL_USERNAME": user, "STREAMER_SASL_PASSWORD": password}
+    if allow:
+        env["STREAMER_ALLOW_PLAINTEXT_SASL"] = "true"
+    return env
+
+
+def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m streamer ARGS` with only `env`'s STREAMER_* variables."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
+    return subprocess.run([sys.executable, "-m", "streamer", *args], cwd=REPO,
+                          env={**base, **env}, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def assert_clean(output: str, password: str) -> None:
+    assert password not in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--web-port", "1"],
+    ["publish", "examples/"],
+    ["tail", "--exit-at-end"],
+])
+def test_plain_over_sasl_plaintext_is_refused_by_configuration(command: list[str]) -> None:
+    password = "never-sent-7f3a"
+    done = cli("-v", "-v", *command, "--bootstrap-servers", "127.0.0.1:1",
+               env=sasl_env("streamer", password, allow=False), timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert "configuration error" in done.stderr
+    assert "SASL_SSL" in done.stderr  # says what to use instead
+    assert_clean(done.stdout + done.stderr, password)
+
+
+def test_sasl_without_credentials_is_a_configuration_error() -> None:
+    env = {"STREAMER_SECURITY_PROTOCOL": "SASL_SSL", "STREAMER_SASL_MECHANISM": "PLAIN",
+           "STREAMER_SASL_USERNAME": "streamer"}
+    done = cli("tail", "--bootstrap-servers", "127.0.0.1:1", env=env, timeout=30)
+    assert done.returncode == 2
+    assert "sasl_password" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def engine_event_ids() -> list[str]:
+    done = cli("dedup", "examples/", env={}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return sorted(json.loads(line)["event_id"] for line in done.stdout.splitlines())
+
+
+async def test_worker_publish_and_tail_work_through_the_sasl_listener(
+        kafka_bootstrap: str, kafka_sasl_bootstrap: Sasl, new_topics: NewTopics,
+        tmp_path: Path) -> None:
+    sasl, user, password = kafka_sasl_bootstrap
+    topics = await new_topics(3)
+    env = sasl_env(user, password)
+    flags = ["--bootstrap-servers", sasl, "--input-topic", topics[0], "--output-topic",
+             topics[1], "--dlq-topic", topics[2]]
+    async with worker_process(sasl, topics, tmp_path, env=env) as worker:
+        await worker.wait_ready()
+        published = await asyncio.to_thread(cli, "-v", "-v", "publish", *flags, "examples/",
+                                            env=env)
+        assert published.returncode == 0, published.stderr
+        assert "sent 315" in published.stderr
+        assert_clean(published.stdout + published.stderr, password)
+        # Checked on the plaintext listener of the same broker.
+        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)  # type: ignore[arg-type]
+        tailed = await asyncio.to_thread(cli, "-v", "-v", "tail", *flags, "--from-beginning",
+                                         "--exit-at-end", "--json", env=env)
+        assert worker.stop() == 0, worker.output()
+    assert tailed.returncode == 0, tailed.stderr
+    assert_clean(tailed.stdout + tailed.stderr, password)
+    ids = sorted(json.loads(line)["event_id"] for line in tailed.stdout.splitlines())
+    assert ids == engine_event_ids()
+    assert len(await read_all(kafka_bootstrap, topics[1])) == len(ids)
+    assert await read_all(kafka_bootstrap, topics[2]) == []
+    assert_clean(worker.output(10**7), password)
+    assert "SASL_PLAINTEXT" in worker.output(10**7)  # the start-up line names the protocol
+
+
+async def test_wrong_password_is_one_clear_error_without_a_traceback(
+        kafka_sasl_bootstrap: Sasl, new_topics: NewTopics, tmp_path: Path) -> None:
+    sasl, user, _ = kafka_sasl_bootstrap
+    wrong = "wrong-password-91c2"
+    env = sasl_env(user, wrong)
+    topics = await new_topics(3)
+    flags = ["--bootstrap-servers", sasl, "--input-topic", topics[0], "--output-topic",
+             topics[1]]
+    for command in (["publish", "--topic", topics[0], "examples/"], ["tail", "--exit-at-end"]):
+        done = await asyncio.to_thread(cli, "-v", "-v", *command, *flags, env=env, timeout=60)
+        assert done.returncode == 1, (command, done.stderr)
+        last = done.stderr.strip().splitlines()[-1]
+        assert f"cannot reach Kafka at {sasl}" in last
+        assert "Authentication failed" in last
+        assert_clean(done.stdout + done.stderr, wrong)
+
+    async with worker_process(sasl, topics, tmp_path, env=env) as worker:
+        deadline = time.monotonic() + 30
+        while "Authentication failed" not in worker.output():
+            assert worker.proc.poll() is None or "Authentication failed" in worker.output(), (
+                worker.output())
+            assert time.monotonic() < deadline, worker.output()
+            await asyncio.sleep(0.5)
+        if worker.proc.poll() is None:  # it waits for the broker: alive, never ready
+            status, _ = await asyncio.to_thread(_get, worker, "/ready")
+            assert status != 200
+            worker.stop()
+    assert_clean(worker.output(10**7), wrong)
+
+
+def _get(worker: WorkerProcess, path: str) -> tuple[int, object]:
+    try:
+        return worker.get(path)
+    except OSError:
+        return 0, None
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: with -v -v the worker's root logger is at DEBUG, and aiokafka.conn logs every "
+    "request, including SaslAuthenticateRequest(sasl_auth_bytes=b'user\\x00user\\x00PASSWORD'): "
+    "the password is in the worker's stderr (publish and tail are not affected)"))
+async def test_password_never_in_the_worker_output_even_with_debug_logging(
+        kafka_sasl_bootstrap: Sasl, new_topics: NewTopics, tmp_path: Path) -> None:
+    sasl, user, password = kafka_sasl_bootstrap
+    topics = await new_topics(3)
+    async with worker_process(sasl, topics, tmp_path, env=sasl_env(user, password),
+                              verbose=2) as worker:
+        await worker.wait_ready()
+        assert worker.stop() == 0, worker.output()
+    assert "DEBUG" in worker.output(10**7)
+    assert_clean(worker.output(10**7), password)
+
+
+def test_nothing_secret_is_copied_into_the_image(kafka_sasl_bootstrap: Sasl) -> None:
+    """The Dockerfile copies pyproject.toml, streamer/ and examples/: no credential among them."""
+    password = kafka_sasl_bootstrap[2]  # the test credential
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    copied = [line.split()[1] for line in dockerfile.splitlines()
+              if line.startswith("COPY ") and "--from" not in line]
+    assert copied, dockerfile
+    assert "PASSWORD" not in dockerfile.upper()  # no ARG or ENV carries one
+
+    for item in copied:
+        for path in [REPO / item] if (REPO / item).is_file() else (REPO / item).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                data = path.read_bytes()
+                assert password.encode() not in data, path
+                assert b"sasl.jaas.config" not in data, path
