@@ -203,8 +203,8 @@ class Deduplicator:
         pd: PairDecision,
     ) -> Decision:
         self.stats.revised += 1
-        event = self._event(snap, flash, Verdict.REVISED, cluster.event_id, cluster.flash.text)
-        cluster.event_id, cluster.flash, cluster.latest_raw = event.event_id, flash, raw
+        event = self._event(snap, flash, Verdict.REVISED, cluster.event_id, cluster.text)
+        cluster.event_id, cluster.text, cluster.latest_raw = event.event_id, flash.text, raw
         idx.changed(cluster)
         idx.remember_variant(cluster, raw, flash, full_key)
         idx.touch(cluster, seen)

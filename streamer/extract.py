@@ -102,13 +102,15 @@ def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:
     content = snapshot.content
     if snapshot.content_type == "text/html":
         return _html_ticker(content, rules)
-    for marker in rules.in_text.finditer(content):
+    for n, marker in enumerate(rules.in_text.finditer(content)):
+        if n >= MAX_MARKERS:
+            break
         # only the block is split into lines, not the whole page
         start = content.find("\n", marker.end()) + 1
         if start == 0:
             return None
-        end = content.find("\n\n", start)
-        window = content[start : len(content) if end < 0 else end + 1].splitlines()
+        examined = 2 * rules.profile.max_lines  # skipped and short lines count too
+        window = content[start : start + examined * MAX_LINE_CHARS].split("\n", examined)
         block, _ = _block(window, 0, rules)
         if block:
             return block
@@ -116,15 +118,20 @@ def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:
 
 
 HTML_WINDOWS = (4 * 1024, 32 * 1024, 512 * 1024)  # markup after the marker, grown as needed
+MAX_LINE_CHARS = 4000  # a longer "line" is not a flash: bounds the text read per marker
+MAX_MARKERS = 64  # marker lines tried per page before giving up (hostile pages)
 
 
 def _html_ticker(html: str, rules: Rules) -> list[str] | None:
-    for marker in rules.in_html.finditer(html):
+    for n, marker in enumerate(rules.in_html.finditer(html)):
+        if n >= MAX_MARKERS:
+            break
         start = marker.start() + 1
         for window in HTML_WINDOWS:
             lines = _window_lines(html[start : start + window])
             block, complete = _block(lines, 1, rules)
-            if complete or start + window >= len(html):
+            # grow the window only for a ticker that has begun and not visibly ended
+            if complete or not block or start + window >= len(html):
                 break
         if block:
             return block
@@ -134,7 +141,7 @@ def _html_ticker(html: str, rules: Rules) -> list[str] | None:
 def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]:
     """The flashes after the marker, and whether the block visibly ended (blank line or cap)."""
     out: list[str] = []
-    for line in lines[start:]:
+    for line in lines[start : start + 2 * rules.profile.max_lines]:
         if not line.strip():
             return out, True
         stripped = line.strip(" \t\r\n")  # keep a trailing NBSP: it may be half of mojibake

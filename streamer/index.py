@@ -15,14 +15,17 @@ from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
+from streamer.bands import BandIndex
+from streamer.clean import clean_line
 from streamer.model import Flash
 
-SHINGLE = 3
+SHINGLE = 3  # character n-grams: robust to typos and short enough for 5-word flashes
 # A flash merely seen again is reported as changed at most this often (event time): its TTL
 # survives a restore to within this much, without a state write for every repeat.
-TOUCH_SAVE_SECONDS = 600.0  # character n-grams: robust to typos and short enough for 5-word flashes
+TOUCH_SAVE_SECONDS = 600.0
+MAX_CANDIDATES = 16  # pair decisions per line at most, the likeliest first
 
 
 def shingles(key: str) -> set[bytes]:
@@ -44,19 +47,18 @@ def _permutations(num_perm: int) -> tuple[object, str]:
     return base.permutations, base.scheme
 
 
-def signature(values: bytes, num_perm: int) -> MinHash:
-    """A MinHash from saved values (no hashing: the fast path of a restore)."""
-    perms, scheme = _permutations(num_perm)
-    hv = np.frombuffer(values, dtype=np.uint32).copy()
-    return MinHash(num_perm=num_perm, hashvalues=hv, permutations=perms, scheme=scheme)
-
-
-def minhash(key: str, num_perm: int) -> MinHash:
-    """Deterministic across processes (crc32, fixed seed): same text, same signature."""
+def minhash(key: str, num_perm: int) -> np.ndarray:
+    """MinHash values of a text's shingles; deterministic across processes (crc32, seed 1)."""
     perms, scheme = _permutations(num_perm)
     m = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=perms, scheme=scheme)
     m.update_batch(shingles(key))
-    return m
+    values: np.ndarray = m.hashvalues.astype(np.uint32)
+    return values
+
+
+# Wordings come back as LSH candidates now and then: clean them again on demand rather than
+# keeping a cleaned copy of every one (memory), with the recent ones cached.
+cleaned = lru_cache(maxsize=16_384)(clean_line)
 
 
 @dataclass(slots=True)
@@ -65,15 +67,15 @@ class Cluster:
 
     cid: int
     event_id: str  # the flash's latest event (new or revised)
-    flash: Flash  # the latest version, which revisions are compared against
-    latest_raw: str  # the raw line of that version (what state saves)
+    text: str  # the latest version's text (a revision's previous_text)
+    latest_raw: str  # the raw line of that version
     first_seen: datetime
     last_seen: float  # event time, epoch seconds
     raws: list[str] = field(default_factory=list)  # raw lines in the exact-line map
     keys: list[str] = field(default_factory=list)  # full-line keys in the exact-key map
-    # (lsh id, raw line, MinHash values as bytes) of the wordings in the LSH; the signature is
-    # kept (256 bytes) so that saved state restores without recomputing it.
-    variants: list[tuple[str, str, bytes]] = field(default_factory=list)
+    # (band index id, raw line, MinHash values as bytes) of the wordings in the band index; the
+    # signature is kept (128 bytes) to remove the entry and to save state without re-hashing.
+    variants: list[tuple[int, str, bytes]] = field(default_factory=list)
     saved_seen: float = float("-inf")  # last_seen when the cluster was last handed out as changed
 
 
@@ -83,11 +85,11 @@ class SourceIndex:
     def __init__(self, num_perm: int, lsh_threshold: float, max_variants: int) -> None:
         self.num_perm = num_perm
         self.max_variants = max_variants
-        self.lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm)
+        self.bands = BandIndex(lsh_threshold, num_perm)
         self.clusters: OrderedDict[int, Cluster] = OrderedDict()
         self.by_raw: dict[str, tuple[int, str]] = {}  # raw line -> (cluster, cleaned text)
         self.by_key: dict[str, int] = {}
-        self.variant_flash: dict[str, tuple[int, Flash]] = {}
+        self.variants: dict[int, tuple[int, str]] = {}  # band index id -> (cluster, raw line)
         self.next_cid = 0
         self.next_variant = 0
         self.clock: float | None = None  # event time: the newest fetched_at accepted
@@ -109,18 +111,18 @@ class SourceIndex:
         return self.clusters[cid] if cid is not None else None
 
     def candidates(self, flash: Flash) -> Iterator[tuple[Cluster, Flash]]:
-        """Known variants whose body looks alike (LSH), with the cluster they belong to."""
-        if not self.variant_flash:
+        """Known wordings that look alike (LSH), most alike first, with their clusters."""
+        if not self.variants:
             return
-        for vid in sorted(self.lsh.query(minhash(line_key(flash), self.num_perm))):
-            cid, known = self.variant_flash[vid]
-            yield self.clusters[cid], known
+        for vid in self.bands.query(minhash(line_key(flash), self.num_perm), MAX_CANDIDATES):
+            cid, raw = self.variants[vid]
+            yield self.clusters[cid], cleaned(raw)
 
     # -- updates ---------------------------------------------------------------------------
     def new_cluster(
         self, event_id: str, flash: Flash, raw: str, first_seen: datetime, seen: float
     ) -> Cluster:
-        cluster = Cluster(self.next_cid, event_id, flash, raw, first_seen, seen)
+        cluster = Cluster(self.next_cid, event_id, flash.text, raw, first_seen, seen)
         self.next_cid += 1
         self.clusters[cluster.cid] = cluster
         self.dirty.add(cluster.cid)
@@ -150,15 +152,15 @@ class SourceIndex:
             cluster.keys.append(full_key)
             self.dirty.add(cluster.cid)
         if len(cluster.variants) < self.max_variants:
-            vid = str(self.next_variant)
+            vid = self.next_variant
             self.next_variant += 1
-            self.add_variant(cluster, vid, raw, flash, minhash(line_key(flash), self.num_perm))
+            self.add_variant(cluster, vid, raw, minhash(line_key(flash), self.num_perm))
             self.dirty.add(cluster.cid)
 
-    def add_variant(self, cluster: Cluster, vid: str, raw: str, flash: Flash, sig: MinHash) -> None:
-        self.lsh.insert(vid, sig)
-        self.variant_flash[vid] = (cluster.cid, flash)
-        cluster.variants.append((vid, raw, sig.hashvalues.tobytes()))
+    def add_variant(self, cluster: Cluster, vid: int, raw: str, signature: np.ndarray) -> None:
+        self.bands.insert(vid, signature)
+        self.variants[vid] = (cluster.cid, raw)
+        cluster.variants.append((vid, raw, signature.tobytes()))
 
     def evict(self, older_than: float, max_clusters: int) -> int:
         """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""
@@ -183,6 +185,6 @@ class SourceIndex:
             self.by_raw.pop(raw, None)
         for key in cluster.keys:
             self.by_key.pop(key, None)
-        for vid, _, _ in cluster.variants:
-            self.lsh.remove(vid)
-            del self.variant_flash[vid]
+        for vid, _, signature in cluster.variants:
+            self.bands.remove(vid, np.frombuffer(signature, dtype=np.uint32))
+            del self.variants[vid]

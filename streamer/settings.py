@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class DedupConfig:
     """What the pure core needs: matching thresholds, state bounds. Plain values, no I/O."""
 
-    num_perm: int = 64
+    num_perm: int = 32
     lsh_threshold: float = 0.25
     ttl_seconds: float = 72 * 3600.0
     max_flashes_per_source: int = 200_000
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("/tmp/streamer")  # faust's datadir (STREAMER_DATA_DIR)
 
     # Dedup core
-    num_perm: int = Field(64, ge=16, le=512)
+    num_perm: int = Field(32, ge=16, le=256)
     lsh_threshold: float = Field(0.25, gt=0.0, lt=1.0)
     ttl_hours: float = Field(72.0, gt=0.0)
     max_flashes_per_source: int = Field(200_000, ge=100)

@@ -3,8 +3,8 @@
 One record per known flash (cluster) and one per source for its clock and counters. An adapter
 can save everything at once (`export_state` / `import_state`) or persist only what changed after
 each input record (`drain_changes`, then `apply_record` on restore, last write wins per key): the
-Kafka worker keeps these records in a compacted topic. Records carry the cleaned flashes and
-MinHash values, so a restore neither re-cleans nor re-hashes.
+Kafka worker keeps these records in a compacted topic. Records carry the MinHash values, so a
+restore does not re-hash.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from streamer.engine import Deduplicator
 from streamer.extract import Profiles
-from streamer.index import Cluster, SourceIndex, signature
-from streamer.model import Flash
+from streamer.index import Cluster, SourceIndex
 from streamer.settings import DedupConfig
 
 FORMAT = 2
@@ -33,29 +34,16 @@ class StateRecord:
     value: dict[str, Any] | None
 
 
-def _flash(f: Flash) -> list[Any]:
-    return [f.text, f.body, f.attribution, f.key, f.attribution_key, sorted(f.attribution_names)]
-
-
-def _unflash(v: list[Any]) -> Flash:
-    text, body, attribution, key, attribution_key, names = v
-    return Flash(text, body, attribution, key, tuple(key.split()), attribution_key,
-                 frozenset(names))
-
-
 def cluster_record(idx: SourceIndex, c: Cluster) -> dict[str, Any]:
     c.saved_seen = c.last_seen
     return {
         "event_id": c.event_id,
-        "latest": [c.latest_raw, _flash(c.flash)],
+        "latest": [c.latest_raw, c.text],
         "first_seen": c.first_seen.isoformat(),
         "last_seen": c.last_seen,
         "raws": [[raw, idx.by_raw[raw][1]] for raw in c.raws],
         "keys": c.keys,
-        "variants": [
-            [vid, raw, _flash(idx.variant_flash[vid][1]), base64.b64encode(sig).decode()]
-            for vid, raw, sig in c.variants
-        ],
+        "variants": [[vid, raw, base64.b64encode(sig).decode()] for vid, raw, sig in c.variants],
     }
 
 
@@ -75,8 +63,9 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
     if record.cid == META:
         if value is not None:
             idx.clock = value["clock"]
-            idx.last_evict = (value["last_evict"] if value["last_evict"] is not None
-                              else float("-inf"))
+            idx.last_evict = (
+                value["last_evict"] if value["last_evict"] is not None else float("-inf")
+            )
             idx.next_cid = max(idx.next_cid, value["next_cid"])
             idx.next_variant = max(idx.next_variant, value["next_variant"])
         return
@@ -85,9 +74,15 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
         idx.remove(old)
     if value is None:
         return
-    raw, flash = value["latest"]
-    cluster = Cluster(record.cid, value["event_id"], _unflash(flash), raw,
-                      datetime.fromisoformat(value["first_seen"]), value["last_seen"])
+    raw, text = value["latest"]
+    cluster = Cluster(
+        record.cid,
+        value["event_id"],
+        text,
+        raw,
+        datetime.fromisoformat(value["first_seen"]),
+        value["last_seen"],
+    )
     cluster.saved_seen = cluster.last_seen
     idx.clusters[cluster.cid] = cluster
     for raw, text in value["raws"]:
@@ -96,9 +91,8 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
     for key in value["keys"]:
         idx.by_key[key] = cluster.cid
         cluster.keys.append(key)
-    for vid, raw, flash, sig in value["variants"]:
-        idx.add_variant(cluster, vid, raw, _unflash(flash),
-                        signature(base64.b64decode(sig), idx.num_perm))
+    for vid, raw, sig in value["variants"]:
+        idx.add_variant(cluster, vid, raw, np.frombuffer(base64.b64decode(sig), dtype=np.uint32))
 
 
 def finish_restore(engine: Deduplicator) -> None:
@@ -119,8 +113,10 @@ def drain_changes(engine: Deduplicator) -> list[StateRecord]:
         if not idx.dirty and not idx.dropped:
             continue
         out.extend(StateRecord(name, cid, None) for cid in sorted(idx.dropped))
-        out.extend(StateRecord(name, cid, cluster_record(idx, idx.clusters[cid]))
-                   for cid in sorted(idx.dirty))
+        out.extend(
+            StateRecord(name, cid, cluster_record(idx, idx.clusters[cid]))
+            for cid in sorted(idx.dirty)
+        )
         out.append(StateRecord(name, META, meta_record(idx)))
         idx.dirty.clear()
         idx.dropped.clear()
@@ -146,8 +142,9 @@ def export_state(engine: Deduplicator) -> dict[str, Any]:
     }
 
 
-def import_state(data: dict[str, Any], config: DedupConfig | None = None,
-                 profiles: Profiles | None = None) -> Deduplicator:
+def import_state(
+    data: dict[str, Any], config: DedupConfig | None = None, profiles: Profiles | None = None
+) -> Deduplicator:
     if data.get("format") != FORMAT:
         raise ValueError(f"unknown state format {data.get('format')!r}, expected {FORMAT}")
     engine = Deduplicator(config, profiles)
