@@ -104,7 +104,9 @@ async def test_worker_publish_and_tail_work_through_the_sasl_listener(
     assert tailed.returncode == 0, tailed.stderr
     assert_clean(tailed.stdout + tailed.stderr, password)
     ids = sorted(json.loads(line)["event_id"] for line in tailed.stdout.splitlines())
-    assert ids == engine_event_ids()
+    want = engine_event_ids()
+    assert ids == want, (len(ids), len(want), sorted(set(ids) ^ set(want))[:5],
+                         worker.output(3000))
     assert len(await read_all(kafka_bootstrap, topics[1])) == len(ids)
     assert await read_all(kafka_bootstrap, topics[2]) == []
     assert_clean(worker.output(10**7), password)

@@ -211,10 +211,6 @@ def test_control_bidi_and_nul_characters_are_removed_from_events() -> None:
     assert engine.process(snap(page(*clean), WHEN + timedelta(minutes=1))).events == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: extract splits a text page with str.splitlines(), "
-                   "so U+0085 (cp1252 '\u2026' read as Latin-1), U+2028/U+2029, \\v and \\f end "
-                   "a line: a flash is cut in two, and one ending in U+0085 ends the ticker, "
-                   "silently dropping the flashes below it")
 @pytest.mark.parametrize("separator", ["\u0085", "\u2028", "\u2029", "\x0b", "\x0c", "\x1e"])
 def test_unicode_line_separators_inside_a_flash_neither_split_nor_end_the_ticker(
         separator: str) -> None:
@@ -350,18 +346,16 @@ def test_future_timestamps_move_the_clock_by_at_most_the_skew() -> None:
     assert later.events == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: extract.ticker_lines re-scans to the end of the "
-                   "page for every marker line whose block holds no flash (quadratic): a 27 KB "
-                   "page takes seconds, a 150 KB one minutes, a 5 MB one (under the cap) days")
 @pytest.mark.parametrize("content_type", ["text/plain", "text/html"])
 def test_a_page_of_many_empty_ticker_blocks_is_processed_in_bounded_time(
         content_type: str) -> None:
     if content_type == "text/plain":
-        content = "URGENT\nshort\n" * 2000  # 26 KB
+        content = "URGENT\nshort\n" * 350_000
     else:
-        content = "<h2>URGENT</h2><p>short</p>" * 700  # 19 KB
+        content = "<h2>URGENT</h2><p>short</p>" * 180_000
+    assert 4_000_000 < len(content) < CAP  # a page the worker accepts
     started = time.perf_counter()
     result = Deduplicator().process(snap(content, content_type=content_type))
     elapsed = time.perf_counter() - started
     assert result.events == []
-    assert elapsed < 0.25, f"{len(content)} characters took {elapsed:.1f} s"
+    assert elapsed < 2.0, f"{len(content)} characters took {elapsed:.1f} s"
