@@ -140,10 +140,12 @@ def create_app(settings: Settings, process: Process | None = None,
         """Events first; once they are acknowledged, the state that accounts for them."""
         if store is None:
             assert process_stub is not None
-            return [await send(settings.output_topic, event_record(e))
-                    for e in process_stub(snapshot, clock())]
-        events = store.process(partition, snapshot, clock())
-        deliveries = [await send(settings.output_topic, event_record(e), partition)
+            now = clock()
+            return [await send(settings.output_topic, event_record(e, now.timestamp()))
+                    for e in process_stub(snapshot, now)]
+        now = clock()
+        events = store.process(partition, snapshot, now)
+        deliveries = [await send(settings.output_topic, event_record(e, now.timestamp()), partition)
                       for e in events]
         if deliveries:
             acked = await asyncio.gather(*deliveries)

@@ -18,6 +18,9 @@ from streamer.model import Flash
 
 # Control, format (bidi marks, zero-width) and private-use characters never belong in a flash.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}
+# Kept although invisible: whitespace, and the zero-width (non-)joiner of Persian, Urdu and
+# Indic spelling (they are folded out of the matching form).
+_KEEP = frozenset(" \t\n\u200c\u200d")
 _WS = re.compile(r"\s+")
 _MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4]")
 
@@ -150,7 +153,7 @@ def repair(raw: str) -> str:
         text = "".join(
             ch
             for ch in text
-            if ch in " \t\n" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+            if ch in _KEEP or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
         )
     elif any(ord(c) < 32 or ord(c) == 127 for c in text):
         text = "".join(ch for ch in text if 32 <= ord(ch) != 127 or ch in "\t\n")
@@ -196,7 +199,7 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
         text = _ARABIC_ARTICLE.sub("", text)
-    text = _POSSESSIVE.sub("", text)
+    text = _POSSESSIVE.sub("", text).replace("\u200c", "").replace("\u200d", "")
     text = _NUM_SEP.sub("", text)
     text = _NON_WORD.sub(" ", text)
     words = [_NUMBER_WORDS.get(w, w) for w in text.split()]

@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # aiokafka's connection logger prints whole requests at DEBUG, SASL credentials included.
+    logging.getLogger("aiokafka.conn").setLevel(logging.INFO)
     try:
         settings = build_settings(args)
     except ValidationError as exc:

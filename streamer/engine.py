@@ -47,6 +47,7 @@ class Stats:
     duplicate: int = 0
     exact: int = 0
     evicted: int = 0
+    not_flash: int = 0  # ticker lines with nothing to match (invisible characters, punctuation)
 
 
 class Deduplicator:
@@ -99,8 +100,9 @@ class Deduplicator:
         idx = self.index(snapshot.source)
         seen = self._advance(idx, snapshot.fetched_at, now)
         decisions = [
-            self._line(idx, snapshot, position, raw, seen)
+            d
             for position, raw in reversed(list(enumerate(lines)))
+            if (d := self._line(idx, snapshot, position, raw, seen)) is not None
         ]
         if len(idx) > self.config.max_flashes_per_source:
             self.stats.evicted += idx.evict(float("-inf"), self.config.max_flashes_per_source)
@@ -108,13 +110,16 @@ class Deduplicator:
 
     def _line(
         self, idx: SourceIndex, snap: Snapshot, position: int, raw: str, seen: float
-    ) -> Decision:
+    ) -> Decision | None:
         self.stats.lines += 1
         hit = idx.exact_raw(raw)
         if hit is not None:
             self.stats.exact += 1
             return self._duplicate(idx, snap, position, hit[0], hit[1], seen, 1.0, "same line")
         flash = clean_line(raw)
+        if not flash.key:  # nothing but invisible characters and punctuation: not a flash
+            self.stats.not_flash += 1
+            return None
         full_key = f"{flash.attribution_key}\x00{flash.key}"
         cluster = idx.exact_key(full_key)
         if cluster is not None:

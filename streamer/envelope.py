@@ -92,12 +92,15 @@ def _number_or_text(text: str) -> object:
         return text
 
 
-def event_record(event: Event) -> OutRecord:
-    """An event as its output record: keyed by source, timestamped with first_seen."""
+def event_record(event: Event, now: float | None = None) -> OutRecord:
+    """An event as its output record: keyed by source, timestamped with first_seen, but never
+    ahead of `now` (Kafka refuses records dated too far ahead; a future-dated page would then
+    stop the stream). The event's own first_seen is unchanged."""
+    when = event.first_seen.timestamp()
     return OutRecord(key=event.source.encode("utf-8"), value=encode_event(event),
                      headers=[("event_id", event.event_id.encode()),
                               ("kind", event.kind.value.encode())],
-                     timestamp=event.first_seen.timestamp())
+                     timestamp=min(when, now) if now is not None else when)
 
 
 def dlq_record(reason: str, *, key: bytes | None, value: bytes | None, headers: Headers | None,

@@ -119,6 +119,7 @@ def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:
 
 HTML_WINDOWS = (4 * 1024, 32 * 1024, 512 * 1024)  # markup after the marker, grown as needed
 MAX_LINE_CHARS = 4000  # a longer "line" is not a flash: bounds the text read per marker
+MAX_FLASH_CHARS = 1000  # a longer line is cut (marked …): events stay far below Kafka's 1 MB
 MAX_MARKERS = 64  # marker lines tried per page before giving up (hostile pages)
 
 
@@ -148,7 +149,8 @@ def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]
         if any(p.search(stripped) for p in rules.skips):
             continue
         if len(stripped) >= rules.profile.min_chars:
-            out.append(stripped)
+            out.append(stripped if len(stripped) <= MAX_FLASH_CHARS
+                       else stripped[: MAX_FLASH_CHARS - 1] + "…")
         if len(out) >= rules.profile.max_lines:
             return out, True
     return out, False

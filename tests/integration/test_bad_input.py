@@ -383,12 +383,6 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int:
         await admin.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: an event's record timestamp is its first_seen, the snapshot's fetched_at; Kafka 4 "
-    "refuses timestamps more than log.message.timestamp.after.max.ms (1 h) ahead, so a snapshot "
-    "dated > 1 h in the future that shows a new flash makes the produce fail (InvalidTimestamp"
-    "Error) and the worker exits 1 without committing: on restart it reads the record again "
-    "and crashes again"))
 async def test_a_snapshot_dated_a_day_ahead_does_not_stop_the_worker(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
     future = datetime.now(UTC) + timedelta(days=1)
@@ -397,11 +391,6 @@ async def test_a_snapshot_dated_a_day_ahead_does_not_stop_the_worker(
     await run_one_poison(kafka_bootstrap, new_topics, tmp_path, poison)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: a ticker line is not length-capped, so a snapshot under max_snapshot_bytes (5 MB) "
-    "with a 1.5 MB flash makes a 1.5 MB event, over the event topic's max.message.bytes (1 MB "
-    "by default): the produce fails (MessageSizeTooLarge) and the worker exits 1 without "
-    "committing, then crashes again on the same record after a restart"))
 async def test_a_snapshot_with_a_huge_flash_does_not_stop_the_worker(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
     huge = "Council: " + " ".join(f"item{i}" for i in range(200_000))  # ~1.5 MB, one line

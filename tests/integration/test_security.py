@@ -150,10 +150,6 @@ def _get(worker: WorkerProcess, path: str) -> tuple[int, object]:
         return 0, None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: with -v -v the worker's root logger is at DEBUG, and aiokafka.conn logs every "
-    "request, including SaslAuthenticateRequest(sasl_auth_bytes=b'user\\x00user\\x00PASSWORD'): "
-    "the password is in the worker's stderr (publish and tail are not affected)"))
 async def test_password_never_in_the_worker_output_even_with_debug_logging(
         kafka_sasl_bootstrap: Sasl, new_topics: NewTopics, tmp_path: Path) -> None:
     sasl, user, password = kafka_sasl_bootstrap

@@ -222,9 +222,6 @@ def test_unicode_line_separators_inside_a_flash_neither_split_nor_end_the_ticker
         "Ministry: talks resume in Doha"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: clean.repair drops every format character, "
-                   "including U+200C/U+200D (zero-width non-joiner/joiner), which are part of "
-                   "Persian, Urdu and Indic spelling: the shown word changes")
 def test_persian_zero_width_non_joiner_is_kept() -> None:
     line = "خبرگزاری ایسنا: زلزله\u200cای به بزرگی ۵.۲ ریشتر کرمان را لرزاند"
     [event] = Deduplicator().process(snap(page(line), source="fa.example")).events
@@ -237,9 +234,6 @@ def test_nul_escaped_in_a_json_envelope_is_accepted_and_removed() -> None:
     assert event.text == "Police: shooter arrested in Rotterdam"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a ticker line of only invisible characters (or "
-                   "only punctuation) becomes an event with empty text, and every such line "
-                   "is then a 'duplicate' of it (empty matching form)")
 def test_a_line_with_nothing_visible_makes_no_event() -> None:
     lines = ["\u200b" * 10, "\u202e" * 8 + "\u202c", "\x01\x02\x03\x04\x05\x06\x07\x08"]
     events = Deduplicator().process(snap(page(*lines, "Dutch Police: shooter arrested"))).events
