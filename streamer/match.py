@@ -165,12 +165,22 @@ def _moved_attribution(extra: Counter[str], owner: Flash, other: Flash) -> int:
     return k
 
 
+def _far_apart(new: Flash, known: Flash) -> bool:
+    """A cheap bound before the full comparison: even counting every speaker word and the
+    allowed typos as shared, the lines share too little for any verdict but "different"."""
+    a = set(new.tokens).union(new.attribution_key.split()) - STOPWORDS
+    b = set(known.tokens).union(known.attribution_key.split()) - STOPWORDS
+    return len(a & b) + MAX_TYPOS < MIN_SHARED * min(len(a), len(b))
+
+
 def decide(new: Flash, known: Flash) -> PairDecision:
     """How `new` relates to `known` (verdict NEW here means: a different flash)."""
     if new.key == known.key:
         if _attribution_conflict(new, known):
             return PairDecision(Verdict.NEW, 1.0, "same words, other speaker")
         return PairDecision(Verdict.DUPLICATE, 1.0, "same text")
+    if _far_apart(new, known):
+        return PairDecision(Verdict.NEW, 0.0, "little in common")
     a, b = _content(new.tokens), _content(known.tokens)
     shared = sum((a & b).values())
     only_new, only_known = a - b, b - a
