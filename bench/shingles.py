@@ -37,9 +37,9 @@ def chars(n: int) -> Callable[[str], set[bytes]]:
 SCHEMES: dict[str, Callable[[str], set[bytes]]] = {
     "words": words,
     "word bigrams": word_bigrams,
-    "char 3-grams (default)": chars(3),
+    "char 3-grams": chars(3),
     "char 4-grams": chars(4),
-    "char 5-grams": chars(5),
+    "char 5-grams (default)": chars(5),
 }
 
 

@@ -21,7 +21,7 @@ from streamer.bands import BandIndex
 from streamer.clean import clean_line
 from streamer.model import Flash
 
-SHINGLE = 3  # character n-grams: robust to typos and short enough for 5-word flashes
+SHINGLE = 5  # character n-grams: robust to typos; rare enough that unrelated lines seldom collide
 # A flash merely seen again is reported as changed at most this often (event time): its TTL
 # survives a restore to within this much, without a state write for every repeat.
 TOUCH_SAVE_SECONDS = 600.0
