@@ -4,10 +4,11 @@
 
 Per scenario: runs, events expected (the in-process engine on the same input), events seen
 (records in the event topic), duplicates (copies of an id beyond the first), losses (expected
-ids missing), unexpected (ids the engine never made), unplanned worker exits. The target is 0
-duplicates, 0 losses, 0 unexpected. Each run uses its own seed, so its own stream and its own
-random kill points; `--seed` moves them all. The scenarios are those of
-tests/integration/test_faults.py (see tests/integration/faultkit.py), on larger streams.
+ids missing), unexpected (ids the engine never made), unplanned worker exits, other failures
+(a stall, a wrong health answer, no partition moved). The target is 0 in every failure
+column. Each run has its own seed, so its own stream and its own random kill points; `--seed`
+moves them all. The scenarios are those of tests/integration/test_faults.py (see
+tests/integration/faultkit.py), on larger streams.
 
 Starts its own local KRaft broker (deploy/kafka/local_kafka.py) and stops it at the end.
 Set STREAMER_FAULTS_WORKER_ROOT=DIR to run the worker from another checkout.
@@ -44,8 +45,8 @@ async def run_one(name: str, broker: Any, workdir: Path, seed: int, snapshots: i
 
 
 def table(rows: dict[str, list[Outcome]]) -> str:
-    head = ("scenario", "runs", "expected", "seen", "duplicates", "losses", "unexpected",
-            "worker exits", "s/run")
+    head = ("scenario", "runs", "events expected", "events seen", "duplicates", "losses",
+            "unexpected", "worker exits", "other failures", "s/run")
     lines = [head]
     for outs in rows.values():
         if not outs:
@@ -54,6 +55,7 @@ def table(rows: dict[str, list[Outcome]]) -> str:
                       *(str(sum(getattr(o, f) for o in outs))
                         for f in ("expected", "seen", "duplicates", "losses", "unexpected",
                                   "worker_exits")),
+                      str(sum(len(o.problems) for o in outs)),
                       f"{sum(o.seconds for o in outs) / len(outs):.0f}"))
     widths = [max(len(r[i]) for r in lines) for i in range(len(head))]
     fmt = ["| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
@@ -79,7 +81,7 @@ async def main_async(args: argparse.Namespace) -> int:
                         out = await run_one(name, broker, workdir, seed, args.snapshots,
                                             args.kills)
                     except AssertionError as exc:  # a stall: count it, keep going
-                        out = Outcome(name, notes=[str(exc)[-3000:]], worker_exits=1,
+                        out = Outcome(name, problems=[str(exc)[-3000:]],
                                       seconds=time.monotonic() - started)
                     rows[name].append(out)
                     bad = not out.ok or out.worker_exits
