@@ -10,6 +10,7 @@ restore does not re-hash.
 from __future__ import annotations
 
 import base64
+from sys import intern
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,13 +87,14 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
     cluster.saved_seen = cluster.last_seen
     idx.clusters[cluster.cid] = cluster
     for raw, text in value["raws"]:
-        idx.by_raw[raw] = (cluster.cid, text)
+        raw = intern(raw)
+        idx.by_raw[raw] = (cluster.cid, intern(text))
         cluster.raws.append(raw)
     for key in value["keys"]:
         idx.by_key[key] = cluster.cid
         cluster.keys.append(key)
     for vid, raw, sig in value["variants"]:
-        idx.add_variant(cluster, vid, raw, np.frombuffer(base64.b64decode(sig), dtype=np.uint32))
+        idx.add_variant(cluster, vid, intern(raw), np.frombuffer(base64.b64decode(sig), dtype=np.uint32))
 
 
 def finish_restore(engine: Deduplicator) -> None:

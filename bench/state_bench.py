@@ -1,0 +1,145 @@
+"""Durable state at scale: RSS with N live flashes, and the time to restore them from Kafka.
+
+    python -m bench.state_bench [--flashes 100000] [--bootstrap HOST:PORT]
+
+1. An engine learns N distinct flashes (10 per snapshot, one source per partition); RSS of that
+   process is what a worker holding N live flashes needs.
+2. Its state records go to a compacted state topic exactly as the worker writes them.
+3. A fresh process restores them with the worker's own code (`StateStore`), timed, and then
+   decides a few thousand repeats to show the restored index works (all must be duplicates).
+Starts the project's local broker unless --bootstrap names one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SYLLABLES = "ba ka lo mi nu ra se ti vo za de fi gu ho ja ke li mo ne pi qu ro su te".split()
+
+
+def vocabulary(n: int, rng: random.Random) -> list[str]:
+    """Made-up words: flashes that differ like real ones, not a handful of shared words."""
+    return ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(n)]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def flash_lines(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    words = vocabulary(20_000, rng)
+    speakers = [" ".join(rng.sample(words, 2)).title() for _ in range(200)]
+    return [f"{rng.choice(speakers)}: {' '.join(rng.sample(words, rng.randint(6, 14)))}"
+            for _ in range(n)]
+
+
+def page(lines: list[str]) -> str:
+    return "Site\n\nBREAKING\n" + "\n".join(lines) + "\n\nArticle text\n"
+
+
+def snapshots(lines: list[str], sources: int):  # type: ignore[no-untyped-def]
+    from streamer.codec import make_snapshot
+
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    for i in range(0, len(lines), 10):
+        yield make_snapshot(url=f"https://site{i // 10 % sources}.example/", content=page(
+            lines[i:i + 10]), fetched_at=t0 + timedelta(seconds=i), source=None)
+
+
+async def fill(bootstrap: str, topic: str, flashes: int, sources: int) -> None:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from streamer.engine import Deduplicator
+    from streamer.codec import dumps
+    from streamer.state import drain_changes
+    from streamer.statestore import state_key
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"cleanup.policy": "compact"}),
+                               NewTopic(topic + "-events", 1, 1)])
+    await admin.close()
+    engine = Deduplicator()
+    base = rss_mb()
+    t = time.perf_counter()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, acks="all",
+                                max_batch_size=1 << 20)
+    await producer.start()
+    records = 0
+    for snap in snapshots(flash_lines(flashes, 1), sources):
+        engine.process(snap)
+        for rec in drain_changes(engine):
+            value = dumps(rec.value) if rec.value is not None else None
+            await producer.send(topic, value, key=state_key(rec.source, rec.cid), partition=0)
+            records += 1
+    await producer.stop()
+    print(f"learned {engine.live_flashes():,} live flashes in {time.perf_counter() - t:.1f} s; "
+          f"RSS {rss_mb():.0f} MB (process baseline {base:.0f} MB); {records:,} state records")
+
+
+RESTORE = """
+import asyncio, sys, time
+from bench.state_bench import rss_mb, snapshots, flash_lines
+base = rss_mb()
+from streamer.engine import Deduplicator
+from streamer.settings import Settings
+from streamer.statestore import StateStore
+bootstrap, topic, flashes, sources = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+settings = Settings(bootstrap_servers=bootstrap, state_topic=topic, output_topic=topic + "-events")
+store = StateStore(settings, Deduplicator())
+t = time.perf_counter()
+asyncio.run(store.ensure(0))
+took = time.perf_counter() - t
+live = store.engine.live_flashes()
+print(f"restored {live:,} flashes in {took:.2f} s (target <= 10 s); RSS {rss_mb():.0f} MB "
+      f"(target <= 300 MB with 100k flashes; interpreter and imports {base:.0f} MB)")
+repeats = list(snapshots(flash_lines(flashes, 1), sources))[::max(1, flashes // 20000)]
+new = sum(len(store.engine.process(s).events) for s in repeats)
+print(f"re-sent {sum(1 for _ in repeats) * 10:,} restored lines: {new} new events (expected 0)")
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--flashes", type=int, default=100_000)
+    ap.add_argument("--sources", type=int, default=40,
+                    help="sites: a worker holding 100k flashes serves many (72 h of one site's "
+                         "ticker is a few thousand)")
+    ap.add_argument("--bootstrap")
+    args = ap.parse_args(argv)
+    broker = None
+    if args.bootstrap is None:
+        spec = importlib.util.spec_from_file_location("local_kafka",
+                                                      REPO / "deploy/kafka/local_kafka.py")
+        assert spec and spec.loader
+        local_kafka = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(local_kafka)
+        broker = local_kafka.start()
+        args.bootstrap = broker.bootstrap
+    topic = f"state-bench-{int(time.time())}"
+    try:
+        asyncio.run(fill(args.bootstrap, topic, args.flashes, args.sources))
+        subprocess.run([sys.executable, "-c", RESTORE, args.bootstrap, topic, str(args.flashes),
+                        str(args.sources)], check=True, cwd=REPO)
+    finally:
+        if broker is not None:
+            broker.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
