@@ -63,8 +63,8 @@ async def fill(bootstrap: str, topic: str, flashes: int, sources: int) -> None:
     from aiokafka import AIOKafkaProducer
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    from streamer.engine import Deduplicator
     from streamer.codec import dumps
+    from streamer.engine import Deduplicator
     from streamer.state import drain_changes
     from streamer.statestore import state_key
 
@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap is None:
         spec = importlib.util.spec_from_file_location("local_kafka",
                                                       REPO / "deploy/kafka/local_kafka.py")
-        assert spec and spec.loader
+        assert spec
+        assert spec.loader
         local_kafka = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(local_kafka)
         broker = local_kafka.start()

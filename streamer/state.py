@@ -10,9 +10,9 @@ restore does not re-hash.
 from __future__ import annotations
 
 import base64
-from sys import intern
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 import numpy as np
@@ -94,7 +94,8 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
         idx.by_key[key] = cluster.cid
         cluster.keys.append(key)
     for vid, raw, sig in value["variants"]:
-        idx.add_variant(cluster, vid, intern(raw), np.frombuffer(base64.b64decode(sig), dtype=np.uint32))
+        signature = np.frombuffer(base64.b64decode(sig), dtype=np.uint32)
+        idx.add_variant(cluster, vid, intern(raw), signature)
 
 
 def finish_restore(engine: Deduplicator) -> None:
