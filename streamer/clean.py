@@ -192,7 +192,7 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """The matching form of a piece of text: see the module docstring."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES).translate(_DIGITS)

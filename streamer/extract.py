@@ -193,7 +193,7 @@ def _text_parts(html: str) -> list[str]:
     return parts
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _window_lines(markup: str) -> list[str]:
     """Pages are fetched again and again unchanged: parse each distinct window once."""
     return html_to_lines(markup)
