@@ -37,6 +37,9 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(90)
 
 NewTopics = Callable[..., Awaitable[list[str]]]
+# The synthetic crawls are dated 2025 and events carry first_seen as their record timestamp:
+# without this, the broker's 7-day retention deletes them while the test reads.
+KEEP = {"retention.ms": "-1"}
 
 
 def free_port() -> int:
@@ -149,20 +152,29 @@ async def wait_committed(bootstrap: str, group: str, topic: str, worker: Worker,
 
 
 async def read_all(bootstrap: str, topic: str) -> list[Any]:
-    """Every record of `topic` up to its current end, partition by partition in offset order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """Every record of `topic` up to its current end, partition by partition in offset order.
+
+    Done is "the last offset received is end - 1" on every partition, not "position >= end":
+    right after a seek, aiokafka's position can already read as the end with nothing fetched.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
     await consumer.start()
     try:
         parts = await partitions(consumer, topic)
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
+        firsts = await consumer.beginning_offsets(parts)
         out: dict[TopicPartition, list[Any]] = {tp: [] for tp in parts}
+        last = {tp: firsts[tp] - 1 for tp in parts}
         deadline = time.monotonic() + 20
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+        while any(last[tp] < ends[tp] - 1 for tp in parts):
             assert time.monotonic() < deadline, "could not read the topic to its end"
             for tp, msgs in (await consumer.getmany(timeout_ms=500)).items():
-                out[tp].extend(msgs)
+                out[tp].extend(m for m in msgs if m.offset < ends[tp])
+                if msgs:
+                    last[tp] = max(last[tp], msgs[-1].offset)
         return [m for tp in parts for m in out[tp]]
     finally:
         await consumer.stop()
@@ -200,7 +212,7 @@ def envelope(d: dict[str, Any]) -> tuple[bytes, bytes, list[tuple[str, bytes]], 
 
 async def test_event_topic_holds_exactly_the_engines_events(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
-    topics = await new_topics(3, partitions=3)
+    topics = await new_topics(3, partitions=3, config=KEEP)
     stream = interleave([source_stream("alpha.example", 150, seed=11),
                          source_stream("beta.example", 150, seed=12, new_rate=0.2)])
     await produce(kafka_bootstrap, topics[0], [envelope(d) for d in stream])
@@ -234,7 +246,7 @@ async def test_event_topic_holds_exactly_the_engines_events(
 
 async def test_bad_records_are_dead_lettered_while_good_ones_flow(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
-    topics = await new_topics(3, partitions=2)
+    topics = await new_topics(3, partitions=2, config=KEEP)
     alpha = source_stream("alpha.example", 80, seed=21, new_rate=0.2)
     raw = source_stream("raw.example", 80, seed=22, new_rate=0.2)
     good: list[Any] = []
@@ -309,7 +321,7 @@ async def test_worker_without_a_broker_waits_live_but_not_ready(tmp_path: Path) 
 async def test_restarts_and_kill_9_resend_nothing_and_lose_nothing(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
     """State survives in Kafka: a clean restart, then a kill -9 mid-stream, then a restart."""
-    topics = await new_topics(3, partitions=2)
+    topics = await new_topics(3, partitions=2, config=KEEP)
     stream = interleave([source_stream("alpha.example", 240, seed=31, new_rate=0.2),
                          source_stream("beta.example", 240, seed=32, new_rate=0.2)])
     expected = expected_events([make_snapshot(**d) for d in stream])
