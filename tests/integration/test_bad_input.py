@@ -177,6 +177,8 @@ def bad(value: bytes | None, reason: str, headers: Headers | None = None,
 
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+# Records dated 2025 would fall to the broker's 7-day retention while the test reads them.
+KEEP = {"retention.ms": "-1"}
 HTML = ("<!doctype html><html><body><h1>Live</h1><script>var x='BREAKING';</script>"
         "<h2>BREAKING</h2><ul><li>Dutch Police: Rotterdam shooter arrested</li>"
         "<li>Heavy rain floods the port &amp; the old town</li></ul><p>More</p></body></html>")
@@ -287,8 +289,9 @@ def expected_values(cases: list[Case], now: datetime) -> dict[str, list[bytes]]:
 
 async def test_one_worker_survives_every_bad_input_and_dead_letters_it(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
-    [source] = await new_topics(1, partitions=2, config={"max.message.bytes": TOPIC_MAX_BYTES})
-    topics = [source, *await new_topics(2, partitions=2)]
+    [source] = await new_topics(1, partitions=2,
+                                config={"max.message.bytes": TOPIC_MAX_BYTES, **KEEP})
+    topics = [source, *await new_topics(2, partitions=2, config=KEEP)]
     now = datetime.now(UTC)
     cases = mixed_stream(now)
     meta = await produce_cases(kafka_bootstrap, source, cases)
@@ -342,8 +345,8 @@ async def run_one_poison(kafka_bootstrap: str, new_topics: NewTopics, tmp_path: 
                          poison: Case) -> None:
     """Good records around one record the worker cannot publish; it must stay up."""
     # The input topic takes any record under max_snapshot_bytes; the others keep the defaults.
-    topics = [*await new_topics(1, config={"max.message.bytes": str(6 * 1024 * 1024)}),
-              *await new_topics(2)]
+    topics = [*await new_topics(1, config={"max.message.bytes": str(6 * 1024 * 1024), **KEEP}),
+              *await new_topics(2, config=KEEP)]
     before = good("alpha.example", page("Dutch Police: Rotterdam shooter arrested"), T0)
     after = good("alpha.example", page("Ministry: bridge reopened in Tyre",
                                        "Dutch Police: Rotterdam shooter arrested"),
