@@ -109,7 +109,7 @@ print(f"   end  live flashes {engine.live_flashes():6d}  lines {engine.stats.lin
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=48.0, help="length of the speed stream")
-    ap.add_argument("--e2e-hours", type=float, default=144.0,
+    ap.add_argument("--e2e-hours", type=float, default=288.0,
                     help="length of the stream for streamer dedup end to end")
     ap.add_argument("--memory-days", type=float, default=7.0, help="length of the memory stream")
     ap.add_argument("--seed", type=int, default=1)
