@@ -163,7 +163,7 @@ _BLOCK = frozenset(
 _CONTAINER = frozenset("ul ol dl nav header footer article aside main section table div".split())
 _SKIP = frozenset("script style noscript template svg head".split())
 
-_ASCII_WS = re.compile(r"[ \t\r\n\f\v]+")
+_INLINE_WS = re.compile(r"[ \t\r\f\v]+")
 _END = "\n\x00\n"  # marks a closed container: becomes the blank line that ends a block
 # One scan, in C, over tags, comments, doctypes and text; a stray "<" is text.
 _TOKEN = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>|<!--.*?(?:-->|$)|<[!?][^>]*>|([^<]+|<)", re.S)
@@ -201,8 +201,10 @@ def _window_lines(markup: str) -> list[str]:
 
 def html_to_lines(html: str) -> list[str]:
     out: list[str] = []
-    for raw in "".join(_text_parts(html)).split("\n"):
-        line = _ASCII_WS.sub(" ", raw).strip(" ")  # NBSPs stay for the cleaner (mojibake)
+    # one pass over the whole text, not one per line; NBSPs stay for the cleaner (mojibake)
+    text = _INLINE_WS.sub(" ", "".join(_text_parts(html)))
+    for raw in text.split("\n"):
+        line = raw.strip(" ")
         if line == "\x00":
             if out and out[-1]:
                 out.append("")
