@@ -126,11 +126,6 @@ def drain_changes(engine: Deduplicator) -> list[StateRecord]:
     return out
 
 
-def drop_source(engine: Deduplicator, source: str) -> None:
-    """Forget a source (its partition moved to another worker)."""
-    engine.sources.pop(source, None)
-
-
 def export_state(engine: Deduplicator) -> dict[str, Any]:
     return {
         "format": FORMAT,
