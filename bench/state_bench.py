@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import random
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.broker import load_local_kafka
 
 REPO = Path(__file__).resolve().parents[1]
 SYLLABLES = "ba ka lo mi nu ra se ti vo za de fi gu ho ja ke li mo ne pi qu ro su te".split()
@@ -123,13 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     broker = None
     if args.bootstrap is None:
-        spec = importlib.util.spec_from_file_location("local_kafka",
-                                                      REPO / "deploy/kafka/local_kafka.py")
-        assert spec
-        assert spec.loader
-        local_kafka = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(local_kafka)
-        broker = local_kafka.start()
+        broker = load_local_kafka().start()
         args.bootstrap = broker.bootstrap
     topic = f"state-bench-{int(time.time())}"
     try:

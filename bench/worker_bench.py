@@ -17,6 +17,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.broker import load_local_kafka
+
 BASE_TIME = datetime(2025, 3, 1, tzinfo=UTC)
 
 _WHO = ("Health Ministry", "Civil Defence", "Foreign Minister", "Army spokesman", "Red Crescent",
@@ -165,21 +167,6 @@ def serve_baseline() -> int:
 
     logging.basicConfig(level=logging.WARNING)
     return execute(create_app(Settings(), process=_stub_events))
-
-
-def _load_local_kafka() -> Any:
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "deploy" / "kafka" / "local_kafka.py"
-    spec = importlib.util.spec_from_file_location("local_kafka", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["local_kafka"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class Bench:
@@ -367,7 +354,7 @@ async def bench_main(args: argparse.Namespace) -> None:
     broker = None
     bootstrap = args.bootstrap
     if not bootstrap:
-        broker = _load_local_kafka().start()
+        broker = load_local_kafka().start()
         bootstrap = broker.bootstrap
     try:
         bench = Bench(bootstrap, tempfile.mkdtemp(prefix="worker-bench-"))

@@ -7,22 +7,20 @@ STREAMER_TEST_BOOTSTRAP names a running broker to use instead.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import re
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
+from bench.broker import load_local_kafka
+
 HERE = Path(__file__).resolve().parent
-LOCAL_KAFKA = HERE.parents[1] / "deploy" / "kafka" / "local_kafka.py"
 BOOTSTRAP_ENV = "STREAMER_TEST_BOOTSTRAP"
 
 NewTopics = Callable[..., Awaitable[list[str]]]
@@ -33,20 +31,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.kafka)
-
-
-def load_local_kafka() -> ModuleType:
-    """deploy/kafka/local_kafka.py, loaded by path: it is a script, not part of the package."""
-    module = sys.modules.get("local_kafka")
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location("local_kafka", LOCAL_KAFKA)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["local_kafka"] = module  # dataclasses and pickling look modules up here
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import random
@@ -38,7 +37,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -46,30 +44,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.group import LeaveGroupRequest
 
+from bench.broker import load_local_kafka
 from streamer.codec import make_snapshot
 from streamer.engine import Deduplicator
 
 REPO = Path(__file__).resolve().parents[2]
-LOCAL_KAFKA = REPO / "deploy" / "kafka" / "local_kafka.py"
 PARTITIONS = 3
 #: Where `python -m streamer` runs from (a checkout of another commit, say); default this one.
 WORKER_ROOT = Path(os.environ.get("STREAMER_FAULTS_WORKER_ROOT") or REPO)
 
 Record = tuple[int, bytes, bytes]  # (partition, key, value)
-
-
-def load_local_kafka() -> ModuleType:
-    """deploy/kafka/local_kafka.py by path (shared with tests/integration/conftest.py)."""
-    module = sys.modules.get("local_kafka")
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location("local_kafka", LOCAL_KAFKA)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["local_kafka"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def free_port() -> int:

@@ -1,0 +1,27 @@
+"""The project's local Kafka broker script, loaded by path (it is a script, not in the package).
+
+Shared by the benchmarks and the integration tests, so there is one loader.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+LOCAL_KAFKA = Path(__file__).resolve().parents[1] / "deploy" / "kafka" / "local_kafka.py"
+
+
+def load_local_kafka() -> ModuleType:
+    """deploy/kafka/local_kafka.py as a module (`start()`, `Broker`), loaded once."""
+    module = sys.modules.get("local_kafka")
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location("local_kafka", LOCAL_KAFKA)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["local_kafka"] = module  # dataclasses and pickling look modules up here
+    spec.loader.exec_module(module)
+    return module
