@@ -8,18 +8,22 @@ The engine never reads the clock: event time comes from the snapshots, and an ad
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from streamer.clean import clean_line
 from streamer.extract import Profiles, ticker_lines
-from streamer.index import Cluster, SourceIndex
+from streamer.index import Cluster, SourceIndex, cleaned
 from streamer.match import decide
 from streamer.model import Decision, Event, Flash, PairDecision, Snapshot, SnapshotResult, Verdict
 from streamer.settings import DedupConfig
 
 EVICT_EVERY_SECONDS = 60.0
+# Lines past a flash's cap of remembered raw lines (a site that varies diacritics or spacing on
+# every fetch) would otherwise be decided afresh each time they come back: the most recent such
+# decisions are kept here, a cache (never saved), checked against the live index on use.
+MAX_RECENT_OVERFLOW = 16_384
 
 
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:
@@ -58,6 +62,7 @@ class Deduplicator:
         self.profiles = profiles or Profiles.load(self.config.profiles_path)
         self.sources: dict[str, SourceIndex] = {}
         self.stats = Stats()
+        self._overflow: OrderedDict[tuple[str, str], tuple[int, str, float, str]] = OrderedDict()
 
     def index(self, source: str) -> SourceIndex:
         idx = self.sources.get(source)
@@ -99,11 +104,24 @@ class Deduplicator:
             return SnapshotResult([], had_ticker=False)
         idx = self.index(snapshot.source)
         seen = self._advance(idx, snapshot.fetched_at, now)
-        decisions = [
-            d
-            for position, raw in reversed(list(enumerate(lines)))
-            if (d := self._line(idx, snapshot, position, raw, seen)) is not None
-        ]
+        decisions: list[Decision] = []
+        exact_raw, touch = idx.exact_raw, idx.touch
+        repeats = 0
+        for position in range(len(lines) - 1, -1, -1):  # bottom (oldest) first
+            raw = lines[position]
+            hit = exact_raw(raw)
+            if hit is not None:  # the common case, kept short: a line seen before, byte for byte
+                cluster, text = hit
+                touch(cluster, seen)
+                repeats += 1
+                decisions.append(Decision(snapshot.ref, snapshot.source, position, text,
+                                          cluster.event_id, Verdict.DUPLICATE, 1.0, None,
+                                          "same line"))
+            elif (d := self._line(idx, snapshot, position, raw, seen)) is not None:
+                decisions.append(d)
+        self.stats.lines += len(lines)
+        self.stats.exact += repeats
+        self.stats.duplicate += repeats
         if len(idx) > self.config.max_flashes_per_source:
             self.stats.evicted += idx.evict(float("-inf"), self.config.max_flashes_per_source)
         return SnapshotResult(decisions)
@@ -111,12 +129,13 @@ class Deduplicator:
     def _line(
         self, idx: SourceIndex, snap: Snapshot, position: int, raw: str, seen: float
     ) -> Decision | None:
-        self.stats.lines += 1
-        hit = idx.exact_raw(raw)
-        if hit is not None:
+        """A line not seen before as it is: exact matching form, then LSH and the pair rules."""
+        overflow = self._overflow.get((snap.source, raw))
+        if overflow is not None and (cluster := idx.clusters.get(overflow[0])) is not None:
+            self._overflow.move_to_end((snap.source, raw))
             self.stats.exact += 1
-            return self._duplicate(idx, snap, position, hit[0], hit[1], seen, 1.0, "same line")
-        flash = clean_line(raw)
+            return self._duplicate(idx, snap, position, raw, cluster, *overflow[1:], seen)
+        flash = cleaned(raw)
         if not flash.key:  # nothing but invisible characters and punctuation: not a flash
             self.stats.not_flash += 1
             return None
@@ -125,7 +144,8 @@ class Deduplicator:
         if cluster is not None:
             self.stats.exact += 1
             idx.remember_raw(cluster, raw, flash.text)
-            return self._duplicate(idx, snap, position, cluster, flash.text, seen, 1.0, "same text")
+            return self._duplicate(idx, snap, position, raw, cluster, flash.text, 1.0,
+                                   "same text", seen)
 
         best: tuple[Cluster, PairDecision] | None = None
         for known_cluster, known in idx.candidates(flash):
@@ -135,9 +155,8 @@ class Deduplicator:
         verdict = best[1].verdict if best else Verdict.NEW
         if best is not None and verdict is Verdict.DUPLICATE:
             idx.remember_variant(best[0], raw, flash, full_key)
-            return self._duplicate(
-                idx, snap, position, best[0], flash.text, seen, best[1].score, best[1].reason
-            )
+            return self._duplicate(idx, snap, position, raw, best[0], flash.text,
+                                   best[1].score, best[1].reason, seen)
         if best is not None and verdict is Verdict.REVISED:
             return self._revised(idx, snap, position, best[0], raw, flash, full_key, seen, best[1])
         return self._new(idx, snap, position, raw, flash, full_key, seen, best)
@@ -147,14 +166,19 @@ class Deduplicator:
         idx: SourceIndex,
         snap: Snapshot,
         position: int,
+        raw: str,
         cluster: Cluster,
         text: str,
-        seen: float,
         score: float,
         reason: str,
+        seen: float,
     ) -> Decision:
         self.stats.duplicate += 1
         idx.touch(cluster, seen)
+        if idx.exact_raw(raw) is None:  # past the flash's cap: remember it here for a while
+            self._overflow[(snap.source, raw)] = (cluster.cid, text, score, reason)
+            if len(self._overflow) > MAX_RECENT_OVERFLOW:
+                self._overflow.popitem(last=False)
         return Decision(
             snap.ref,
             snap.source,

@@ -129,7 +129,7 @@ def _html_ticker(html: str, rules: Rules) -> list[str] | None:
             break
         start = marker.start() + 1
         for window in HTML_WINDOWS:
-            lines = _window_lines(html[start : start + window])
+            lines = _window_lines(_to_first_close(html[start : start + window]))
             block, complete = _block(lines, 1, rules)
             # grow the window only for a ticker that has begun and not visibly ended
             if complete or not block or start + window >= len(html):
@@ -167,6 +167,21 @@ _INLINE_WS = re.compile(r"[ \t\r\f\v]+")
 _END = "\n\x00\n"  # marks a closed container: becomes the blank line that ends a block
 # One scan, in C, over tags, comments, doctypes and text; a stray "<" is text.
 _TOKEN = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>|<!--.*?(?:-->|$)|<[!?][^>]*>|([^<]+|<)", re.S)
+
+
+# A closing container always ends a ticker block (see `_text_parts`), so the markup after the
+# first one is never needed; cut there, the window is the ticker alone and repeats byte for byte
+# across fetches (the parse cache hits) however the rest of the page changes. Not when a comment,
+# declaration or skipped element might hide that tag from the parser: then the whole window.
+_CLOSE = re.compile(r"</(?:" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^>]*>", re.I)
+_HIDING = re.compile(r"<[!?]|<(?:" + "|".join(sorted(_SKIP)) + r")(?![\w:-])", re.I)
+
+
+def _to_first_close(markup: str) -> str:
+    close = _CLOSE.search(markup)
+    if close is None or _HIDING.search(markup, 0, close.end()):
+        return markup
+    return markup[: close.end()]
 
 
 def _text_parts(html: str) -> list[str]:

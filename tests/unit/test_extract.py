@@ -1,0 +1,47 @@
+"""Reading the ticker out of HTML pages: the flashes, all of them, and nothing after the block."""
+
+import pytest
+
+from streamer.codec import make_snapshot
+from streamer.extract import Profiles, ticker_lines
+
+FLASHES = ["Dutch Police: Rotterdam shooter arrested", "Ceasefire in Gaza takes effect"]
+
+
+def lines(html: str) -> list[str] | None:
+    page = make_snapshot(url="https://news.example/live", fetched_at="2025-03-03T08:00:00Z",
+                         content=html, content_type="text/html")
+    return ticker_lines(page, Profiles.load(None))
+
+
+def page(ticker: str, article: str = "<p>Ministers meet on Monday.</p>") -> str:
+    return (f"<html><body><nav><ul><li>News</li></ul></nav><div><h2>BREAKING</h2>{ticker}</div>"
+            f"<article>{article}</article></body></html>")
+
+
+@pytest.mark.parametrize("ticker", [
+    "<ul><li>{0}</li><li>{1}</li></ul>",
+    "<UL class='t'><LI>{0}<LI>{1}</UL>",
+    "<p>{0}</p><p>{1}</p>",
+    # a closing tag hidden in a comment, a script or a declaration does not end the block
+    "<ul><li>{0}</li><!-- </ul> --><li>{1}</li></ul>",
+    "<ul><li>{0}</li><script>document.write('</ul>')</script><li>{1}</li></ul>",
+    "<ul><li>{0}</li><![CDATA[ x ]]><li>{1}</li></ul>",
+    # a tag merely starting with a container's name is not one
+    "<ul><li>{0}</li><div-x></div-x><li>{1}</li></ul>",
+])
+def test_every_flash_of_the_block_and_nothing_after_it(ticker: str) -> None:
+    html = page(ticker.format(*FLASHES), article="<h1>Not a flash</h1><p>Ministers meet.</p>")
+    assert lines(html) == FLASHES
+
+
+def test_the_article_after_the_block_does_not_change_what_is_read() -> None:
+    ticker = "<ul>" + "".join(f"<li>{f}</li>" for f in FLASHES) + "</ul>"
+    pages = [page(ticker, article=f"<p>Updated {minute:02d}:00</p>") for minute in range(60)]
+    assert all(lines(html) == FLASHES for html in pages)
+
+
+def test_a_block_closed_right_after_the_marker_is_empty_and_the_next_marker_is_tried() -> None:
+    html = ("<html><body><div><h2>BREAKING</h2></div><p>Quiet day</p>"
+            "<section><h2>BREAKING</h2><ul><li>{0}</li><li>{1}</li></ul></section></body></html>")
+    assert lines(html.format(*FLASHES)) == FLASHES
