@@ -24,7 +24,7 @@ from streamer.model import Flash
 SHINGLE = 5  # character n-grams: robust to typos; rare enough that unrelated lines seldom collide
 # A flash merely seen again is reported as changed at most this often (event time): its TTL
 # survives a restore to within this much, without a state write for every repeat.
-TOUCH_SAVE_SECONDS = 600.0
+TOUCH_SAVE_SECONDS = 3600.0
 MAX_CANDIDATES = 16  # pair decisions per line at most, the likeliest first
 
 
