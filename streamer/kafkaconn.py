@@ -6,12 +6,17 @@ Shared by the `publish` and `tail` subcommands; aiokafka is imported inside func
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
-from collections.abc import Awaitable, Callable
+import ssl
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# OpenSSL's codes for a certificate chain that ends in a CA the client does not trust.
+_UNTRUSTED_CHAIN = {18, 19, 20, 21}  # self-signed leaf / in chain, unknown issuer, unverifiable
 
 
 class KafkaUnavailable(Exception):
@@ -30,8 +35,30 @@ class _Capture(logging.Handler):
         self.errors.extend(a for a in args if isinstance(a, BaseException))
 
 
+@contextlib.contextmanager
+def bootstrap_errors() -> Iterator[list[BaseException]]:
+    """Collects the errors aiokafka logs while connecting, and keeps its log quiet meanwhile:
+    the caller reports the last one as the reason, in one line of its own."""
+    log = logging.getLogger("aiokafka")
+    capture = _Capture()
+    log.addHandler(capture)
+    propagate, log.propagate = log.propagate, False
+    try:
+        yield capture.errors
+    finally:
+        log.removeHandler(capture)
+        log.propagate = propagate
+
+
 def describe_error(exc: BaseException) -> str:
     """A short reason for humans: 'connection refused', 'name or service not known', ..."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = f"TLS certificate verification failed: {exc.verify_message}"
+        if exc.verify_code in _UNTRUSTED_CHAIN:
+            reason += " (STREAMER_SSL_CAFILE names the CA to trust)"
+        return reason
+    if isinstance(exc, ssl.SSLError):
+        return "TLS handshake failed: " + (exc.reason or str(exc)).replace("_", " ").lower()
     if isinstance(exc, OSError) and exc.errno is not None:
         if exc.errno == errno.ECONNREFUSED:
             return "connection refused"
@@ -55,29 +82,23 @@ async def connect(client: Any, bootstrap: str, timeout: float,
     """
     from aiokafka.errors import KafkaError
 
-    log = logging.getLogger("aiokafka")
-    capture = _Capture()
-    log.addHandler(capture)
-    propagate, log.propagate = log.propagate, False
-    try:
-        async with asyncio.timeout(timeout):
-            await client.start()
-            return await then()
-    except (TimeoutError, KafkaError, OSError) as exc:
-        await stop_quietly(client)
-        if capture.errors:
-            reason = describe_error(capture.errors[-1])
-        elif isinstance(exc, TimeoutError):
-            reason = f"no answer within {timeout:g} s"
-        else:
-            reason = describe_error(exc)
-        raise KafkaUnavailable(unreachable_message(bootstrap, reason)) from exc
-    except BaseException:
-        await stop_quietly(client)
-        raise
-    finally:
-        log.removeHandler(capture)
-        log.propagate = propagate
+    with bootstrap_errors() as errors:
+        try:
+            async with asyncio.timeout(timeout):
+                await client.start()
+                return await then()
+        except (TimeoutError, KafkaError, OSError) as exc:
+            await stop_quietly(client)
+            if errors:
+                reason = describe_error(errors[-1])
+            elif isinstance(exc, TimeoutError):
+                reason = f"no answer within {timeout:g} s"
+            else:
+                reason = describe_error(exc)
+            raise KafkaUnavailable(unreachable_message(bootstrap, reason)) from exc
+        except BaseException:
+            await stop_quietly(client)
+            raise
 
 
 async def stop_quietly(client: Any, timeout: float = 5.0) -> None:

@@ -5,6 +5,7 @@ Nothing else in streamer reads the environment.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -81,6 +82,16 @@ class Settings(BaseSettings):
                     "SASL PLAIN over SASL_PLAINTEXT would send the password unencrypted; "
                     "use SASL_SSL (or set STREAMER_ALLOW_PLAINTEXT_SASL=true for a local test)"
                 )
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            # Load the CA and client certificate now: a bad path is a configuration error.
+            for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+                path = getattr(self, name)
+                if path is not None and not path.is_file():
+                    raise ValueError(f"{name} {path} is not a file")
+            try:
+                self.ssl_context()
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(f"cannot load the TLS certificate files: {exc}") from exc
         return self
 
     @property
@@ -109,11 +120,17 @@ class Settings(BaseSettings):
                 self.sasl_password.get_secret_value() if self.sasl_password else None
             )
         if self.security_protocol in ("SSL", "SASL_SSL"):
-            from aiokafka.helpers import create_ssl_context
-
-            kw["ssl_context"] = create_ssl_context(
-                cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
-                certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
-                keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
-            )
+            kw["ssl_context"] = self.ssl_context()
         return kw
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context that checks the broker's certificate and host name, trusting
+        ssl_cafile (or the system's CAs), with ssl_certfile/ssl_keyfile for mutual TLS."""
+        from aiokafka.helpers import create_ssl_context
+
+        context: ssl.SSLContext = create_ssl_context(
+            cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
+            certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
+            keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
+        )
+        return context

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from streamer.codec import dumps
+from streamer.kafkaconn import bootstrap_errors, describe_error
 from streamer.settings import Settings
 from streamer.statestore import topic_specs
 
@@ -65,8 +66,10 @@ async def prepare(settings: Settings, health: NotReadyServer | None = None) -> i
     delay = BACKOFF_START
     while True:
         admin = AIOKafkaAdminClient(request_timeout_ms=10_000, **settings.kafka_client_kwargs())
+        errors: list[BaseException] = []
         try:
-            await admin.start()
+            with bootstrap_errors() as errors:  # the reason: refused, TLS, authentication...
+                await admin.start()
             if health:
                 health.waiting_for = f"input topic {settings.input_topic}"
             meta = {t["topic"]: t for t in await admin.describe_topics(
@@ -89,8 +92,9 @@ async def prepare(settings: Settings, health: NotReadyServer | None = None) -> i
             log.warning("input topic %s does not exist yet; retrying in %.1f s",
                         settings.input_topic, delay)
         except KafkaError as exc:
-            log.warning("cannot reach Kafka at %s (%s); retrying in %.1f s",
-                        settings.bootstrap_servers, type(exc).__name__, delay)
+            log.warning("cannot reach Kafka at %s: %s; retrying in %.1f s",
+                        settings.bootstrap_servers, describe_error(errors[-1] if errors else exc),
+                        delay)
         finally:
             await admin.close()
         await asyncio.sleep(delay)

@@ -3,7 +3,7 @@
 The jars come from Maven Central through ``pom.xml`` beside this file; this module only runs them.
 Stdlib only, so the test suite can load it by path and a developer can run it by hand:
 
-    python deploy/kafka/local_kafka.py [--port N] [--data-dir DIR] [--sasl-port N]
+    python deploy/kafka/local_kafka.py [--port N] [--data-dir DIR] [--sasl-port N] [--ssl-port N]
 """
 
 from __future__ import annotations
@@ -41,6 +41,27 @@ SASL_USER = "streamer"
 SASL_PASSWORD = "streamer-secret"  # a fixed test credential for a loopback-only broker
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
+TLS_DAYS = 30  # the throwaway certificates are made again when less than a day is left
+
+# openssl config for the throwaway CA and the broker certificate (sections picked by -extensions).
+_OPENSSL_CNF = """\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = streamer local Kafka
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[broker]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
 
 # Small heap and a JVM tuned to start fast on a 2-core machine: serial GC, C1 only.
 JVM_OPTS = (
@@ -176,14 +197,62 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def make_tls(tls_dir: Path) -> None:
+    """A throwaway CA (`ca.pem`) and a broker key and certificate for 127.0.0.1 and localhost
+    (`broker.pem`: key, certificate, CA), made with the openssl CLI in a few milliseconds.
+
+    Kept while the broker certificate is valid for another day. The CA's key is deleted once it
+    has signed: nothing else can be issued under this CA.
+    """
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise LocalKafkaError("openssl is not on PATH: it makes the TLS listener's certificates")
+    ca, broker = tls_dir / "ca.pem", tls_dir / "broker.pem"
+    if ca.is_file() and broker.is_file():
+        check = [openssl, "x509", "-noout", "-checkend", "86400", "-in", str(broker)]
+        if subprocess.run(check, capture_output=True, check=False).returncode == 0:
+            return
+    tls_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds a private key
+    (tls_dir / "openssl.cnf").write_text(_OPENSSL_CNF)
+    req = "req -config openssl.cnf -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+    req += f" -noenc -days {TLS_DAYS}"
+    steps = [  # run in tls_dir
+        f"{req} -subj /CN=streamer-local-kafka-test-ca -extensions ca -keyout ca.key -out ca.pem",
+        f"{req} -subj /CN=localhost -extensions broker -CA ca.pem -CAkey ca.key"
+        " -keyout broker.key -out broker.crt",
+    ]
+    try:
+        for step in steps:
+            cmd = [openssl, *step.split()]
+            done = subprocess.run(cmd, cwd=tls_dir, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise LocalKafkaError(f"{' '.join(cmd)} failed:\n{done.stdout}{done.stderr}")
+        # Kafka's PEM key store: the (unencrypted PKCS#8) key, then the certificate chain.
+        chain = ("broker.key", "broker.crt", "ca.pem")
+        broker.write_text("".join((tls_dir / name).read_text() for name in chain))
+    finally:
+        for name in ("ca.key", "broker.key", "broker.crt", "openssl.cnf"):
+            (tls_dir / name).unlink(missing_ok=True)
+
+
 def _server_properties(
-    data_dir: Path, port: int, controller_port: int, sasl_port: int | None
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    sasl_port: int | None,
+    ssl_port: int | None = None,
 ) -> str:
     listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
     protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+    sasl_listeners = []
     if sasl_port is not None:
         listeners.append(f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}")
         protocols.append("SASL_PLAINTEXT:SASL_PLAINTEXT")
+        sasl_listeners.append("sasl_plaintext")
+    if ssl_port is not None:
+        listeners.append(f"SASL_SSL://127.0.0.1:{ssl_port}")
+        protocols.append("SASL_SSL:SASL_SSL")
+        sasl_listeners.append("sasl_ssl")
     props = {
         "process.roles": "broker,controller",
         "node.id": str(NODE_ID),
@@ -218,15 +287,19 @@ def _server_properties(
         "log.cleaner.threads": "1",
         "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
     }
-    if sasl_port is not None:
-        jaas = (
-            "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            f'username="{SASL_USER}" password="{SASL_PASSWORD}" '
-            f'user_{SASL_USER}="{SASL_PASSWORD}";'
-        )
+    jaas = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{SASL_USER}" password="{SASL_PASSWORD}" '
+        f'user_{SASL_USER}="{SASL_PASSWORD}";'
+    )
+    if sasl_listeners:
         props["sasl.enabled.mechanisms"] = "PLAIN"
-        props["listener.name.sasl_plaintext.sasl.enabled.mechanisms"] = "PLAIN"
-        props["listener.name.sasl_plaintext.plain.sasl.jaas.config"] = jaas
+    for name in sasl_listeners:
+        props[f"listener.name.{name}.sasl.enabled.mechanisms"] = "PLAIN"
+        props[f"listener.name.{name}.plain.sasl.jaas.config"] = jaas
+    if ssl_port is not None:
+        props["listener.name.sasl_ssl.ssl.keystore.type"] = "PEM"
+        props["listener.name.sasl_ssl.ssl.keystore.location"] = str(data_dir / "tls" / "broker.pem")
     return "".join(f"{key}={value}\n" for key, value in props.items())
 
 
@@ -311,6 +384,7 @@ class Broker:
         port: int,
         controller_port: int,
         sasl_port: int | None = None,
+        ssl_port: int | None = None,
         *,
         owns_data_dir: bool = False,
     ) -> None:
@@ -318,6 +392,7 @@ class Broker:
         self.port = port
         self.controller_port = controller_port
         self.sasl_port = sasl_port
+        self.ssl_port = ssl_port
         self.log_path = data_dir / "broker.log"
         self._owns_data_dir = owns_data_dir
         self._proc: subprocess.Popen[bytes] | None = None
@@ -333,6 +408,16 @@ class Broker:
         return None if self.sasl_port is None else f"127.0.0.1:{self.sasl_port}"
 
     @property
+    def ssl_bootstrap(self) -> str | None:
+        """host:port of the SASL_SSL listener (PLAIN), if there is one."""
+        return None if self.ssl_port is None else f"127.0.0.1:{self.ssl_port}"
+
+    @property
+    def ssl_cafile(self) -> Path | None:
+        """The CA certificate that signed the SASL_SSL listener's certificate (PEM)."""
+        return None if self.ssl_port is None else self.data_dir / "tls" / "ca.pem"
+
+    @property
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
@@ -346,13 +431,17 @@ class Broker:
             raise LocalKafkaError(f"broker on {self.bootstrap} is already running")
         lib = ensure_jars()
         java = _java()
+        if self.ssl_port is not None:
+            make_tls(self.data_dir / "tls")
         props = self.data_dir / "server.properties"
         props.write_text(
-            _server_properties(self.data_dir, self.port, self.controller_port, self.sasl_port)
+            _server_properties(
+                self.data_dir, self.port, self.controller_port, self.sasl_port, self.ssl_port
+            )
         )
         ports = {"port": self.port, "controller_port": self.controller_port}
         (self.data_dir / "ports.json").write_text(
-            json.dumps({**ports, "sasl_port": self.sasl_port})
+            json.dumps({**ports, "sasl_port": self.sasl_port, "ssl_port": self.ssl_port})
         )
         cds, self._cds_pending = _class_data_sharing(java)
         jars = ":".join(sorted(str(jar) for jar in lib.glob("*.jar")))  # same order for CDS
@@ -491,12 +580,15 @@ def start(
     port: int | None = None,
     data_dir: Path | None = None,
     sasl_port: int | None = None,
+    ssl_port: int | None = None,
     timeout: float = START_TIMEOUT,
 ) -> Broker:
     """Start a single-node KRaft broker on 127.0.0.1 and return once it serves requests.
 
     Without `port` a free one is picked (a kept `data_dir` reuses its last ports if free).
     `sasl_port` adds a SASL_PLAINTEXT listener (PLAIN, streamer/streamer-secret); 0 picks a port.
+    `ssl_port` adds a SASL_SSL listener (PLAIN, same user) whose certificate, for 127.0.0.1 and
+    localhost, is signed by a throwaway CA made in the data dir (`Broker.ssl_cafile`).
     Without `data_dir` a temporary one is made, removed by `Broker.close()` or at exit.
     """
     owns = data_dir is None
@@ -506,7 +598,7 @@ def start(
     if owns:
         _TEMP_DIRS.append(data_dir)
     last: LocalKafkaError | None = None
-    for ports in _port_choices(port, sasl_port, data_dir):
+    for ports in _port_choices(port, sasl_port, ssl_port, data_dir):
         broker = Broker(data_dir, *ports, owns_data_dir=owns)
         try:
             broker.launch(timeout)
@@ -522,21 +614,30 @@ def start(
 
 
 def _port_choices(
-    port: int | None, sasl_port: int | None, data_dir: Path
-) -> Iterator[tuple[int, int, int | None]]:
-    """(client, controller, sasl) ports to try: the data dir's last ones if free, then new."""
+    port: int | None, sasl_port: int | None, ssl_port: int | None, data_dir: Path
+) -> Iterator[tuple[int, int, int | None, int | None]]:
+    """(client, controller, sasl, ssl) ports to try: the data dir's last ones if free, then new.
+
+    For an optional listener, None means none and 0 means any port: its last one if known, else
+    a new one beside the remembered client and controller ports.
+    """
     saved = data_dir / "ports.json"
     if port is None and saved.is_file():
         last = json.loads(saved.read_text())
-        want_sasl = sasl_port if sasl_port != 0 else last.get("sasl_port")
-        if want_sasl is not None or sasl_port is None:
-            ports = (last["port"], last["controller_port"], want_sasl)
-            if all(_bindable(p) for p in ports if p is not None):
-                yield ports
+        names = ("port", "controller_port", "sasl_port", "ssl_port")
+        fresh = (p for p in _free_ports(4) if p not in {last.get(name) for name in names})
+        sasl, ssl = (
+            (last.get(name) or next(fresh)) if asked == 0 else asked
+            for asked, name in ((sasl_port, "sasl_port"), (ssl_port, "ssl_port"))
+        )
+        ports = (last["port"], last["controller_port"], sasl, ssl)
+        if all(_bindable(p) for p in ports if p is not None):
+            yield ports
     for _ in range(3):
-        picked = [p for p in _free_ports(4) if p not in (port, sasl_port)]
+        picked = [p for p in _free_ports(7) if p not in (port, sasl_port, ssl_port)]
         sasl = picked[2] if sasl_port == 0 else sasl_port
-        yield (picked[0] if port is None else port), picked[1], sasl
+        ssl = picked[3] if ssl_port == 0 else ssl_port
+        yield (picked[0] if port is None else port), picked[1], sasl, ssl
 
 
 def _bindable(port: int) -> bool:
@@ -560,6 +661,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help=f"also listen with SASL PLAIN, user {SASL_USER}/{SASL_PASSWORD} (0: a free port)",
     )
+    parser.add_argument(
+        "--ssl-port",
+        type=int,
+        help="also listen with SASL_SSL (PLAIN, same user) under a throwaway CA (0: a free port)",
+    )
     args = parser.parse_args(argv)
 
     def on_term(signum: int, frame: object) -> None:
@@ -569,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_term)  # also when started with SIGINT ignored (`cmd &`)
     started = time.monotonic()
     try:
-        broker = start(args.port, args.data_dir, args.sasl_port)
+        broker = start(args.port, args.data_dir, args.sasl_port, args.ssl_port)
     except LocalKafkaError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -578,6 +684,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bootstrap: {broker.bootstrap}", flush=True)
     if broker.sasl_bootstrap:
         print(f"sasl_bootstrap: {broker.sasl_bootstrap}", flush=True)
+    if broker.ssl_bootstrap:
+        print(f"ssl_bootstrap: {broker.ssl_bootstrap}", flush=True)
+        print(f"ssl_cafile: {broker.ssl_cafile}", flush=True)
     print(
         f"kafka {kafka_version()} ready in {time.monotonic() - started:.1f}s; "
         f"log: {broker.log_path}; Ctrl-C stops it",

@@ -39,7 +39,7 @@ def _local_broker() -> Iterator[Any | None]:
     if os.environ.get(BOOTSTRAP_ENV):
         yield None
         return
-    broker = load_local_kafka().start(sasl_port=0)
+    broker = load_local_kafka().start(sasl_port=0, ssl_port=0)
     try:
         yield broker
     finally:
@@ -74,6 +74,16 @@ def kafka_sasl_bootstrap(_local_broker: Any | None) -> tuple[str, str, str]:
         pytest.skip(f"{BOOTSTRAP_ENV} names an external broker: no known SASL listener")
     module = load_local_kafka()
     return str(_local_broker.sasl_bootstrap), module.SASL_USER, module.SASL_PASSWORD
+
+
+@pytest.fixture
+def kafka_ssl_bootstrap(_local_broker: Any | None) -> tuple[str, str, str, str]:
+    """(host:port, user, password, CA file) of the local broker's SASL_SSL/PLAIN listener."""
+    if _local_broker is None:
+        pytest.skip(f"{BOOTSTRAP_ENV} names an external broker: no known SASL_SSL listener")
+    module = load_local_kafka()
+    return (str(_local_broker.ssl_bootstrap), module.SASL_USER, module.SASL_PASSWORD,
+            str(_local_broker.ssl_cafile))
 
 
 @pytest.fixture

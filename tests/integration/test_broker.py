@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -120,3 +122,22 @@ async def test_sasl_listener_checks_the_password(
     with pytest.raises(KafkaConnectionError):
         await bad.start()
     await bad.stop()
+
+
+def test_tls_listener_proves_itself_with_a_certificate_from_its_ca(
+    kafka_ssl_bootstrap: tuple[str, str, str, str],
+) -> None:
+    bootstrap, _, _, cafile = kafka_ssl_bootstrap
+    host, port = bootstrap.rsplit(":", 1)
+
+    def handshake(context: ssl.SSLContext) -> dict[str, Any]:
+        with (
+            socket.create_connection((host, int(port)), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            return tls.getpeercert() or {}
+
+    cert = handshake(ssl.create_default_context(cafile=cafile))  # checks the host name too
+    assert ("IP Address", "127.0.0.1") in cert["subjectAltName"]
+    with pytest.raises(ssl.SSLCertVerificationError):
+        handshake(ssl.create_default_context())  # a throwaway CA, trusted by no one else

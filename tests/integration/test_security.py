@@ -1,6 +1,7 @@
-"""Security basics against a real broker's SASL listener (SASL_PLAINTEXT, mechanism PLAIN).
+"""Security basics against a real broker's SASL listeners (SASL_PLAINTEXT and SASL_SSL, PLAIN).
 
-`streamer run`, `publish` and `tail` work through it with the right credentials; a wrong password
+`streamer run`, `publish` and `tail` work through both with the right credentials (over TLS with
+STREAMER_SSL_CAFILE naming the broker's CA); a wrong password or an untrusted broker certificate
 is one clear error line, no traceback; the password never reaches stdout or stderr; and PLAIN
 over an unencrypted connection is refused by configuration validation (exit 2) unless the
 local-test flag STREAMER_ALLOW_PLAINTEXT_SASL is set.
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.timeout(180)
 
 NewTopics = Callable[..., Awaitable[list[str]]]
 Sasl = tuple[str, str, str]
+SaslSsl = tuple[str, str, str, str]  # bootstrap, user, password, CA file
 
 
 def sasl_env(user: str, password: str, *, allow: bool = True,
@@ -35,6 +37,14 @@ def sasl_env(user: str, password: str, *, allow: bool = True,
            "STREAMER_SASL_USERNAME": user, "STREAMER_SASL_PASSWORD": password}
     if allow:
         env["STREAMER_ALLOW_PLAINTEXT_SASL"] = "true"
+    return env
+
+
+def sasl_ssl_env(user: str, password: str, cafile: str | None) -> dict[str, str]:
+    """SASL_SSL/PLAIN, trusting `cafile` (None: only the system's CAs)."""
+    env = sasl_env(user, password, allow=False, protocol="SASL_SSL")
+    if cafile is not None:
+        env["STREAMER_SSL_CAFILE"] = cafile
     return env
 
 
@@ -66,6 +76,21 @@ def test_plain_over_sasl_plaintext_is_refused_by_configuration(command: list[str
     assert_clean(done.stdout + done.stderr, password)
 
 
+@pytest.mark.parametrize("command", [
+    ["run", "--web-port", "1"],
+    ["publish", "examples/"],
+    ["tail", "--exit-at-end"],
+])
+def test_a_missing_ca_file_is_a_configuration_error(command: list[str], tmp_path: Path) -> None:
+    password = "never-sent-5d1e"
+    missing = tmp_path / "no-such-ca.pem"
+    done = cli(*command, "--bootstrap-servers", "127.0.0.1:1",
+               env=sasl_ssl_env("streamer", password, str(missing)), timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert f"configuration error: settings: Value error, ssl_cafile {missing}" in done.stderr
+    assert_clean(done.stdout + done.stderr, password)
+
+
 def test_sasl_without_credentials_is_a_configuration_error() -> None:
     env = {"STREAMER_SECURITY_PROTOCOL": "SASL_SSL", "STREAMER_SASL_MECHANISM": "PLAIN",
            "STREAMER_SASL_USERNAME": "streamer"}
@@ -81,15 +106,14 @@ def engine_event_ids() -> list[str]:
     return sorted(json.loads(line)["event_id"] for line in done.stdout.splitlines())
 
 
-async def test_worker_publish_and_tail_work_through_the_sasl_listener(
-        kafka_bootstrap: str, kafka_sasl_bootstrap: Sasl, new_topics: NewTopics,
-        tmp_path: Path) -> None:
-    sasl, user, password = kafka_sasl_bootstrap
+async def round_trip(listener: str, env: dict[str, str], password: str, kafka_bootstrap: str,
+                     new_topics: NewTopics, tmp_path: Path) -> str:
+    """`streamer run`, `publish` and `tail` through `listener`: every event of examples/ arrives
+    once, nothing is dead-lettered, the password is never printed. Returns the worker's output."""
     topics = await new_topics(3)
-    env = sasl_env(user, password)
-    flags = ["--bootstrap-servers", sasl, "--input-topic", topics[0], "--output-topic",
+    flags = ["--bootstrap-servers", listener, "--input-topic", topics[0], "--output-topic",
              topics[1], "--dlq-topic", topics[2]]
-    async with worker_process(sasl, topics, tmp_path, env=env) as worker:
+    async with worker_process(listener, topics, tmp_path, env=env) as worker:
         await worker.wait_ready()
         published = await asyncio.to_thread(cli, "-v", "-v", "publish", *flags, "examples/",
                                             env=env)
@@ -110,7 +134,26 @@ async def test_worker_publish_and_tail_work_through_the_sasl_listener(
     assert len(await read_all(kafka_bootstrap, topics[1])) == len(ids)
     assert await read_all(kafka_bootstrap, topics[2]) == []
     assert_clean(worker.output(10**7), password)
-    assert "SASL_PLAINTEXT" in worker.output(10**7)  # the start-up line names the protocol
+    return worker.output(10**7)
+
+
+async def test_worker_publish_and_tail_work_through_the_sasl_listener(
+        kafka_bootstrap: str, kafka_sasl_bootstrap: Sasl, new_topics: NewTopics,
+        tmp_path: Path) -> None:
+    sasl, user, password = kafka_sasl_bootstrap
+    output = await round_trip(sasl, sasl_env(user, password), password, kafka_bootstrap,
+                              new_topics, tmp_path)
+    assert "(SASL_PLAINTEXT)" in output  # the start-up line names the protocol
+
+
+async def test_worker_publish_and_tail_work_over_tls(
+        kafka_bootstrap: str, kafka_ssl_bootstrap: SaslSsl, new_topics: NewTopics,
+        tmp_path: Path) -> None:
+    """SASL_SSL needs no STREAMER_ALLOW_PLAINTEXT_SASL, only the CA that signed the broker."""
+    listener, user, password, cafile = kafka_ssl_bootstrap
+    output = await round_trip(listener, sasl_ssl_env(user, password, cafile), password,
+                              kafka_bootstrap, new_topics, tmp_path)
+    assert "(SASL_SSL)" in output
 
 
 async def test_wrong_password_is_one_clear_error_without_a_traceback(
@@ -141,6 +184,43 @@ async def test_wrong_password_is_one_clear_error_without_a_traceback(
             assert status != 200
             worker.stop()
     assert_clean(worker.output(10**7), wrong)
+
+
+async def test_an_untrusted_broker_certificate_is_one_clear_error(
+        kafka_ssl_bootstrap: SaslSsl, new_topics: NewTopics, tmp_path: Path) -> None:
+    """Without the broker's CA, `publish` and `tail` fail fast with one line; the worker stays
+    live but not ready, says why on each retry, and stops cleanly on SIGTERM."""
+    listener, user, password, _ = kafka_ssl_bootstrap
+    env = sasl_ssl_env(user, password, None)  # the system's CAs do not include the test CA
+    topics = await new_topics(3)
+    flags = ["--bootstrap-servers", listener, "--input-topic", topics[0], "--output-topic",
+             topics[1]]
+    reason = "TLS certificate verification failed: self-signed certificate in certificate chain"
+    for command in (["publish", "--topic", topics[0], "examples/"], ["tail", "--exit-at-end"]):
+        started = time.monotonic()
+        done = await asyncio.to_thread(cli, "-v", "-v", *command, *flags, env=env, timeout=60)
+        assert time.monotonic() - started < 30, command
+        assert done.returncode == 1, (command, done.stderr)
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"streamer {command[0]}: cannot reach Kafka at {listener}: ")
+        assert reason in last
+        assert "STREAMER_SSL_CAFILE" in last  # says what to set
+        assert_clean(done.stdout + done.stderr, password)
+
+    async with worker_process(listener, topics, tmp_path, env=env) as worker:
+        deadline = time.monotonic() + 30
+        while worker.output().count(reason) < 2:  # it retries, saying why each time
+            assert worker.proc.poll() is None, worker.output()
+            assert time.monotonic() < deadline, worker.output()
+            await asyncio.sleep(0.5)
+        assert (await asyncio.to_thread(_get, worker, "/live"))[0] == 200
+        assert await asyncio.to_thread(_get, worker, "/ready") == (
+            503, {"ready": False, "waiting_for": "kafka"})
+        assert worker.stop() == 0, worker.output()
+    output = worker.output(10**7)
+    assert f"WARNING streamer.startup: cannot reach Kafka at {listener}: {reason}" in output
+    assert "aiokafka" not in output  # its own error lines are folded into that one
+    assert_clean(output, password)
 
 
 def _get(worker: WorkerProcess, path: str) -> tuple[int, object]:
