@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, cast
 
 import faust
@@ -37,6 +38,7 @@ log = logging.getLogger("streamer.worker")
 Process = Callable[[Snapshot, datetime], list[Event]]
 
 RECORD_OVERHEAD = 64 * 1024  # headroom over max_snapshot_bytes for key, headers and framing
+REVOKE_WAIT_SECONDS = 5.0  # for state writes in flight when partitions are taken away
 
 
 def state_store(settings: Settings) -> StateStore:
@@ -136,24 +138,52 @@ def create_app(settings: Settings, process: Process | None = None,
                                       rec.headers)
         return cast("asyncio.Future[Any]", fut)
 
+    # Per input partition, the last record's state write (a task) while one is in flight: each
+    # record's state is sent only after its events are acknowledged and after the previous
+    # record's state was sent, so state in Kafka never describes an event that is not there and
+    # a flash's records stay in order, while the stream goes on without waiting for the broker.
+    state_writes: dict[int, asyncio.Task[list[asyncio.Future[Any]]]] = {}
+
+    async def send_state(partition: int, records: list[tuple[bytes, bytes | None]]
+                         ) -> list[asyncio.Future[Any]]:
+        return [await send(settings.state_topic_name, OutRecord(key, value, [], None), partition)
+                for key, value in records]
+
+    async def write_state(partition: int, previous: asyncio.Future[Any] | None,
+                          events: list[asyncio.Future[Any]],
+                          changes: list[tuple[bytes, bytes | None]]) -> list[asyncio.Future[Any]]:
+        assert store is not None
+        if previous is not None:
+            await previous
+        if events:
+            acked = await asyncio.gather(*events)
+            store.delivered(partition, max(m.offset for m in acked) + 1)
+        return await send_state(partition, changes + store.checkpoint(partition))
+
+    async def state_acked(write: asyncio.Task[list[asyncio.Future[Any]]]) -> None:
+        await asyncio.gather(*await write)
+
     async def publish(partition: int, snapshot: Snapshot) -> list[asyncio.Future[Any]]:
-        """Events first; once they are acknowledged, the state that accounts for them."""
+        """Send the events; the state that accounts for them follows once they are acked."""
+        now = clock()
         if store is None:
             assert process_stub is not None
-            now = clock()
             return [await send(settings.output_topic, event_record(e, now.timestamp()))
                     for e in process_stub(snapshot, now)]
-        now = clock()
-        events = store.process(partition, snapshot, now)
-        deliveries = [await send(settings.output_topic, event_record(e, now.timestamp()), partition)
-                      for e in events]
-        if deliveries:
-            acked = await asyncio.gather(*deliveries)
-            store.delivered(partition, max(m.offset for m in acked) + 1)
-        for key, value in store.changes(partition):
-            deliveries.append(await send(settings.state_topic_name,
-                                         OutRecord(key, value, [], None), partition))
-        return deliveries
+        events = [await send(settings.output_topic, event_record(e, now.timestamp()), partition)
+                  for e in store.process(partition, snapshot, now)]
+        changes = store.changes()
+        previous = state_writes.get(partition)
+        if not events and (previous is None or previous.done()):  # nothing to wait for
+            return await send_state(partition, changes + store.checkpoint(partition))
+        write = state_writes[partition] = asyncio.ensure_future(
+            write_state(partition, previous, events, changes))
+        write.add_done_callback(partial(forget_write, partition))
+        return [*events, asyncio.ensure_future(state_acked(write))]
+
+    def forget_write(partition: int, write: asyncio.Future[Any]) -> None:
+        if state_writes.get(partition) is write:
+            del state_writes[partition]
 
     async def dead_letter(reason: str, message: Any) -> asyncio.Future[Any]:
         log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition,
@@ -205,6 +235,12 @@ def create_app(settings: Settings, process: Process | None = None,
             health.agent_running = False
 
     async def on_revoked(sender: Any, revoked: set[Any], **kwargs: Any) -> None:
+        # Let state writes in flight reach the producer before the partitions' next owner
+        # restores them (bounded: a write that cannot finish is read again from the input).
+        writes = [state_writes[tp.partition] for tp in revoked
+                  if tp.topic == settings.input_topic and tp.partition in state_writes]
+        if writes:
+            await asyncio.wait(writes, timeout=REVOKE_WAIT_SECONDS)
         acks.forget(revoked)
 
     async def on_assigned(sender: Any, assigned: set[Any], **kwargs: Any) -> None:

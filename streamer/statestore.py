@@ -167,20 +167,26 @@ class StateStore:
 
     def delivered(self, partition: int, next_offset: int) -> None:
         """Events up to `next_offset` of the partition's event topic are acknowledged."""
-        part = self.parts[partition]
-        part.output_offset = max(part.output_offset, next_offset)
+        part = self.parts.get(partition)
+        if part is not None:  # (a partition revoked meanwhile is its new owner's business)
+            part.output_offset = max(part.output_offset, next_offset)
 
-    def changes(self, partition: int) -> list[tuple[bytes, bytes | None]]:
-        """State records to write after this record (key, JSON value or None = tombstone)."""
-        out: list[tuple[bytes, bytes | None]] = [
+    def changes(self) -> list[tuple[bytes, bytes | None]]:
+        """The engine's state records changed since the last call (key, JSON value or None =
+        tombstone): taken right after a record is processed, written once its events are
+        acknowledged."""
+        return [
             (state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)
             for r in drain_changes(self.engine)
         ]
-        part = self.parts[partition]
-        if part.output_offset != part.saved_offset:
-            part.saved_offset = part.output_offset
-            out.append((PARTITION_KEY, dumps({"output_offset": part.output_offset})))
-        return out
+
+    def checkpoint(self, partition: int) -> list[tuple[bytes, bytes | None]]:
+        """The partition's own record, when the event-topic offset it accounts for moved."""
+        part = self.parts.get(partition)
+        if part is None or part.output_offset == part.saved_offset:
+            return []
+        part.saved_offset = part.output_offset
+        return [(PARTITION_KEY, dumps({"output_offset": part.output_offset}))]
 
 
 def topic_specs(settings: Settings, partitions: int) -> dict[str, dict[str, Any]]:
