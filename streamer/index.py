@@ -141,8 +141,7 @@ class SourceIndex:
     def remember_raw(self, cluster: Cluster, raw: str, text: str) -> None:
         if raw not in self.by_raw and len(cluster.raws) < 4 * self.max_variants:
             self.by_raw[raw] = (cluster.cid, text)
-            cluster.raws.append(raw)
-            self.dirty.add(cluster.cid)
+            cluster.raws.append(raw)  # (a lookup shortcut, not saved: nothing to mark dirty)
 
     def remember_variant(self, cluster: Cluster, raw: str, flash: Flash, full_key: str) -> None:
         """A new wording of the flash: exact maps and (bounded per flash) the LSH."""

@@ -1,6 +1,8 @@
 """The engine's state as plain JSON-able records (never pickle), whole or as changes.
 
-One record per known flash (cluster) and one per source for its clock and counters. An adapter
+One record per known flash (cluster) and one per source for its clock and counters. The raw
+lines a flash was seen as are not saved: they only speed up lookups (each one's matching key is
+saved), and a new wording per fetch would otherwise rewrite the whole record. An adapter
 can save everything at once (`export_state` / `import_state`) or persist only what changed after
 each input record (`drain_changes`, then `apply_record` on restore, last write wins per key): the
 Kafka worker keeps these records in a compacted topic. Records carry the MinHash values, so a
@@ -42,7 +44,6 @@ def cluster_record(idx: SourceIndex, c: Cluster) -> dict[str, Any]:
         "latest": [c.latest_raw, c.text],
         "first_seen": c.first_seen.isoformat(),
         "last_seen": c.last_seen,
-        "raws": [[raw, idx.by_raw[raw][1]] for raw in c.raws],
         "keys": c.keys,
         "variants": [[vid, raw, base64.b64encode(sig).decode()] for vid, raw, sig in c.variants],
     }
@@ -86,7 +87,7 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
     )
     cluster.saved_seen = cluster.last_seen
     idx.clusters[cluster.cid] = cluster
-    for raw, text in value["raws"]:
+    for raw, text in value.get("raws", ()):  # (written before raw lines were left out)
         raw = intern(raw)
         idx.by_raw[raw] = (cluster.cid, intern(text))
         cluster.raws.append(raw)
