@@ -106,6 +106,7 @@ class Deduplicator:
         seen = self._advance(idx, snapshot.fetched_at, now)
         decisions: list[Decision] = []
         exact_raw, touch = idx.exact_raw, idx.touch
+        ref, source = snapshot.ref, snapshot.source
         repeats = 0
         for position in range(len(lines) - 1, -1, -1):  # bottom (oldest) first
             raw = lines[position]
@@ -114,9 +115,8 @@ class Deduplicator:
                 cluster, text = hit
                 touch(cluster, seen)
                 repeats += 1
-                decisions.append(Decision(snapshot.ref, snapshot.source, position, text,
-                                          cluster.event_id, Verdict.DUPLICATE, 1.0, None,
-                                          "same line"))
+                decisions.append(Decision(ref, source, position, text, cluster.event_id,
+                                          Verdict.DUPLICATE, 1.0, None, "same line"))
             elif (d := self._line(idx, snapshot, position, raw, seen)) is not None:
                 decisions.append(d)
         self.stats.lines += len(lines)

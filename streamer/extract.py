@@ -142,17 +142,18 @@ def _html_ticker(html: str, rules: Rules) -> list[str] | None:
 def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]:
     """The flashes after the marker, and whether the block visibly ended (blank line or cap)."""
     out: list[str] = []
-    for line in lines[start : start + 2 * rules.profile.max_lines]:
-        if not line.strip():
-            return out, True
+    skips, max_lines, min_chars = rules.skips, rules.profile.max_lines, rules.profile.min_chars
+    for line in lines[start : start + 2 * max_lines]:
         stripped = line.strip(" \t\r\n")  # keep a trailing NBSP: it may be half of mojibake
-        if any(p.search(stripped) for p in rules.skips):
+        if not stripped or stripped.isspace():
+            return out, True
+        if skips and any(p.search(stripped) for p in skips):
             continue
-        if len(stripped) >= rules.profile.min_chars:
+        if len(stripped) >= min_chars:
             out.append(stripped if len(stripped) <= MAX_FLASH_CHARS
                        else stripped[: MAX_FLASH_CHARS - 1] + "…")
-        if len(out) >= rules.profile.max_lines:
-            return out, True
+            if len(out) >= max_lines:
+                return out, True
     return out, False
 
 
