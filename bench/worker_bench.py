@@ -273,16 +273,21 @@ class Bench:
             await consumer.stop()
 
     async def throughput(self, mode: str, input_topic: str, count: int, sources: int,
-                         port: int) -> float:
+                         port: int) -> tuple[float, float]:
+        """Snapshots/s in steady state, and the worker's CPU seconds per snapshot meanwhile."""
         tag = f"{mode}-{port}"
         out, dlq = f"bench-out-{tag}-{self.run_id}", f"bench-dlq-{tag}-{self.run_id}"
         await self.create_topics(out, dlq, partitions=3)
         seen: dict[str, float] = {}
+        cpu: dict[str, float] = {}  # the worker's CPU seconds when all mid / end sentinels came
         done = asyncio.Event()
 
         def on_event(event: dict[str, Any], now: float) -> None:
             if event["snapshot"].startswith(SENTINEL):
                 seen[event["snapshot"]] = now
+                for tag in ("mid", "end"):
+                    if sum(f"-{tag}-" in s for s in seen) == sources and tag not in cpu:
+                        cpu[tag] = cpu_seconds(proc.pid)
                 if len(seen) == 2 * sources:
                     done.set()
 
@@ -296,7 +301,7 @@ class Bench:
             self.stop(proc)
         t_mid = max(t for s, t in seen.items() if "-mid-" in s)
         t_end = max(t for s, t in seen.items() if "-end-" in s)
-        return (count / 2) / (t_end - t_mid)
+        return (count / 2) / (t_end - t_mid), (cpu["end"] - cpu["mid"]) / (count / 2)
 
     async def latency(self, rate: float, seconds: float, interval: float, port: int
                       ) -> list[float]:
@@ -328,6 +333,15 @@ class Bench:
                 await sub
             self.stop(proc)
         return got
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    import os
+
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def engine_alone(records: list[dict[str, Any]]) -> float:
@@ -368,20 +382,27 @@ async def bench_main(args: argparse.Namespace) -> None:
               f"{args.interval:g} min) in {time.monotonic() - t0:.1f}s", file=sys.stderr)
         engine_rate = engine_alone(records)
         rates: dict[str, list[float]] = {"baseline": [], "dedup": []}
+        cpus: dict[str, list[float]] = {"baseline": [], "dedup": []}
         port = 16100
         for _ in range(args.repeat):
             for mode in ("baseline", "dedup"):
                 port += 1
-                r = await bench.throughput(mode, input_topic, len(records), sources, port)
+                r, c = await bench.throughput(mode, input_topic, len(records), sources, port)
                 rates[mode].append(r)
-                print(f"{mode}: {r:,.0f} snapshots/s", file=sys.stderr)
+                cpus[mode].append(c)
+                print(f"{mode}: {r:,.0f} snapshots/s, {c * 1e6:.0f} us CPU per snapshot",
+                      file=sys.stderr)
         base, dedup = max(rates["baseline"]), max(rates["dedup"])
+        base_cpu, dedup_cpu = min(cpus["baseline"]), min(cpus["dedup"])
         lat = await bench.latency(args.rate, args.latency_seconds, args.interval, port + 1)
         print(json.dumps({
             "snapshots": len(records), "sources": sources, "interval_minutes": args.interval,
             "engine_alone_snapshots_per_s": round(engine_rate),
             "baseline_snapshots_per_s": round(base), "dedup_snapshots_per_s": round(dedup),
             "dedup_vs_baseline": round(dedup / base, 3),
+            "baseline_cpu_us_per_snapshot": round(base_cpu * 1e6),
+            "dedup_cpu_us_per_snapshot": round(dedup_cpu * 1e6),
+            "dedup_vs_baseline_by_cpu": round(base_cpu / dedup_cpu, 3),
             "latency_rate": args.rate, "latency_events": len(lat),
             "latency_p50_ms": round(_pct(lat, 0.5) * 1000, 1) if lat else None,
             "latency_p99_ms": round(_pct(lat, 0.99) * 1000, 1) if lat else None,
