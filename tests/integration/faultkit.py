@@ -25,7 +25,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ from aiokafka.protocol.group import LeaveGroupRequest
 from bench.broker import load_local_kafka
 from streamer.codec import make_snapshot
 from streamer.engine import Deduplicator
+from tests.integration.workers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PARTITIONS = 3
@@ -54,12 +54,6 @@ PARTITIONS = 3
 WORKER_ROOT = Path(os.environ.get("STREAMER_FAULTS_WORKER_ROOT") or REPO)
 
 Record = tuple[int, bytes, bytes]  # (partition, key, value)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- input and oracle --------------------------------------------------------------------------

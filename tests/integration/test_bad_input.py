@@ -11,18 +11,10 @@ Each case's handling is asserted at engine level in tests/unit/test_bad_input.py
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +22,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from test_worker import read_all, wait_committed
 
 from bench.worker_bench import interleave, source_stream
 from streamer.codec import encode_event, make_snapshot
@@ -44,8 +35,8 @@ from streamer.envelope import (
     snapshot_from_record,
 )
 from streamer.model import Snapshot
+from tests.integration.workers import read_all, running_worker, wait_committed
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(240)
 
 NewTopics = Callable[..., Awaitable[list[str]]]
@@ -53,84 +44,6 @@ Headers = list[tuple[str, bytes]]
 BIG = 50 * 1024 * 1024
 MAX_RSS = 400 * 1024 * 1024
 TOPIC_MAX_BYTES = str(60 * 1024 * 1024)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class WorkerProcess:
-    """`python -m streamer [-v...] run ...` with its own env (STREAMER_* from `env` only)."""
-
-    def __init__(self, bootstrap: str, topics: list[str], app_id: str, data_dir: Path,
-                 env: dict[str, str] | None = None, verbose: int = 0) -> None:
-        self.port = free_port()
-        self.app_id = app_id
-        self.log = data_dir / "worker.log"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        base = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamer", *["-v"] * verbose, "run",
-                 "--bootstrap-servers", bootstrap, "--input-topic", topics[0],
-                 "--output-topic", topics[1], "--dlq-topic", topics[2], "--app-id", app_id,
-                 "--web-port", str(self.port), "--data-dir", str(data_dir / "faust")],
-                cwd=REPO, env={**base, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
-
-    def get(self, path: str) -> tuple[int, dict[str, Any]]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:
-                return int(r.status), json.loads(r.read())
-        except urllib.error.HTTPError as exc:
-            return int(exc.code), json.loads(exc.read() or b"{}")
-
-    async def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"worker exited early:\n{self.output()}"
-            with contextlib.suppress(OSError):
-                if self.get("/ready")[0] == 200:
-                    return
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"worker not ready after {timeout}s:\n{self.output()}")
-
-    def peak_rss(self) -> int:
-        """The process's high-water resident set size, in bytes (Linux)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise AssertionError("no VmHWM in /proc status")
-
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError(f"worker ignored SIGTERM:\n{self.output()}") from None
-        return int(self.proc.returncode)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def output(self, chars: int = 6000) -> str:
-        return self.log.read_text(errors="replace")[-chars:]
-
-
-@contextlib.asynccontextmanager
-async def worker_process(bootstrap: str, topics: list[str], tmp_path: Path,
-                         **kw: Any) -> AsyncIterator[WorkerProcess]:
-    worker = WorkerProcess(bootstrap, topics, f"test-bad-{topics[0][-8:]}", tmp_path / "w", **kw)
-    try:
-        yield worker
-    finally:
-        worker.kill()
 
 
 @dataclass
@@ -299,10 +212,9 @@ async def test_one_worker_survives_every_bad_input_and_dead_letters_it(
     assert {"html.example", "ar.example", "ctl.example", "inj.example"} <= expected.keys()
     assert "noticker.example" not in expected
 
-    async with worker_process(kafka_bootstrap, topics, tmp_path) as worker:
+    async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
         await worker.wait_ready()
-        await wait_committed(kafka_bootstrap, worker.app_id, source, worker,  # type: ignore[arg-type]
-                             timeout=120)
+        await wait_committed(kafka_bootstrap, worker.app_id, source, worker, timeout=120)
         peak = worker.peak_rss()
         assert worker.get("/ready")[0] == 200, worker.output()
         assert worker.get("/live")[0] == 200
@@ -352,7 +264,7 @@ async def run_one_poison(kafka_bootstrap: str, new_topics: NewTopics, tmp_path: 
                                        "Dutch Police: Rotterdam shooter arrested"),
                  T0 + timedelta(minutes=1))
     meta = await produce_cases(kafka_bootstrap, topics[0], [before, poison, after])
-    async with worker_process(kafka_bootstrap, topics, tmp_path) as worker:
+    async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
         await worker.wait_ready()
         deadline = time.monotonic() + 40
         while True:

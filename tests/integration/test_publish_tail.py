@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from streamer.codec import encode_event
 from streamer.model import Event, Verdict
 from streamer.tailview import short_id
+from tests.integration.workers import free_port
 
 NewTopics = Callable[..., Awaitable[list[str]]]  # the `new_topics` fixture from conftest.py
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,17 +269,11 @@ async def test_tail_follows_new_events_and_stops_quietly_on_ctrl_c(
     assert await proc.stderr.read() == b""
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("command", ["tail", "publish"])
 async def test_unreachable_broker_is_one_clear_line_within_the_timeout(
     command: str, tmp_path: Path
 ) -> None:
-    port = closed_port()
+    port = free_port()  # nothing listens there
     feed = tmp_path / "feed.jsonl"
     feed.write_text(envelope("bbc.co.uk", 1, minute=1) + "\n")
     extra = [str(feed)] if command == "publish" else []

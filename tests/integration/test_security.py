@@ -19,10 +19,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from test_bad_input import WorkerProcess, worker_process
-from test_worker import read_all, wait_committed
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.integration.workers import REPO, Worker, read_all, running_worker, wait_committed
+
 EXAMPLES = REPO / "examples"
 pytestmark = pytest.mark.timeout(180)
 
@@ -113,7 +112,7 @@ async def round_trip(listener: str, env: dict[str, str], password: str, kafka_bo
     topics = await new_topics(3)
     flags = ["--bootstrap-servers", listener, "--input-topic", topics[0], "--output-topic",
              topics[1], "--dlq-topic", topics[2]]
-    async with worker_process(listener, topics, tmp_path, env=env) as worker:
+    async with running_worker(listener, topics, tmp_path, env=env) as worker:
         await worker.wait_ready()
         published = await asyncio.to_thread(cli, "-v", "-v", "publish", *flags, "examples/",
                                             env=env)
@@ -121,7 +120,7 @@ async def round_trip(listener: str, env: dict[str, str], password: str, kafka_bo
         assert "sent 315" in published.stderr
         assert_clean(published.stdout + published.stderr, password)
         # Checked on the plaintext listener of the same broker.
-        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)  # type: ignore[arg-type]
+        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
         tailed = await asyncio.to_thread(cli, "-v", "-v", "tail", *flags, "--from-beginning",
                                          "--exit-at-end", "--json", env=env)
         assert worker.stop() == 0, worker.output()
@@ -172,7 +171,7 @@ async def test_wrong_password_is_one_clear_error_without_a_traceback(
         assert "Authentication failed" in last
         assert_clean(done.stdout + done.stderr, wrong)
 
-    async with worker_process(sasl, topics, tmp_path, env=env) as worker:
+    async with running_worker(sasl, topics, tmp_path, env=env) as worker:
         deadline = time.monotonic() + 30
         while "Authentication failed" not in worker.output():
             assert worker.proc.poll() is None or "Authentication failed" in worker.output(), (
@@ -207,7 +206,7 @@ async def test_an_untrusted_broker_certificate_is_one_clear_error(
         assert "STREAMER_SSL_CAFILE" in last  # says what to set
         assert_clean(done.stdout + done.stderr, password)
 
-    async with worker_process(listener, topics, tmp_path, env=env) as worker:
+    async with running_worker(listener, topics, tmp_path, env=env) as worker:
         deadline = time.monotonic() + 30
         while worker.output().count(reason) < 2:  # it retries, saying why each time
             assert worker.proc.poll() is None, worker.output()
@@ -223,7 +222,7 @@ async def test_an_untrusted_broker_certificate_is_one_clear_error(
     assert_clean(output, password)
 
 
-def _get(worker: WorkerProcess, path: str) -> tuple[int, object]:
+def _get(worker: Worker, path: str) -> tuple[int, object]:
     try:
         return worker.get(path)
     except OSError:
@@ -234,7 +233,7 @@ async def test_password_never_in_the_worker_output_even_with_debug_logging(
         kafka_sasl_bootstrap: Sasl, new_topics: NewTopics, tmp_path: Path) -> None:
     sasl, user, password = kafka_sasl_bootstrap
     topics = await new_topics(3)
-    async with worker_process(sasl, topics, tmp_path, env=sasl_env(user, password),
+    async with running_worker(sasl, topics, tmp_path, env=sasl_env(user, password),
                               verbose=2) as worker:
         await worker.wait_ready()
         assert worker.stop() == 0, worker.output()

@@ -10,106 +10,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 
 from bench.worker_bench import interleave, source_stream
 from streamer.codec import make_snapshot
 from streamer.engine import Deduplicator
 from streamer.envelope import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
+from tests.integration.workers import (
+    REPO,
+    Worker,
+    free_port,
+    read_all,
+    running_worker,
+    wait_committed,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(90)
 
 NewTopics = Callable[..., Awaitable[list[str]]]
 # The synthetic crawls are dated 2025 and events carry first_seen as their record timestamp:
 # without this, the broker's 7-day retention deletes them while the test reads.
 KEEP = {"retention.ms": "-1"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Worker:
-    """`python -m streamer run` in a subprocess, with its readiness endpoint."""
-
-    def __init__(self, bootstrap: str, topics: list[str], app_id: str, data_dir: Path) -> None:
-        self.port = free_port()
-        self.app_id = app_id
-        self.log = data_dir / "worker.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamer", "run", "--bootstrap-servers", bootstrap,
-                 "--input-topic", topics[0], "--output-topic", topics[1],
-                 "--dlq-topic", topics[2], "--app-id", app_id, "--web-port", str(self.port),
-                 "--data-dir", str(data_dir / "faust")],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-
-    def get(self, path: str) -> tuple[int, dict[str, Any]]:
-        url = f"http://127.0.0.1:{self.port}{path}"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                return int(resp.status), json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            return int(exc.code), json.loads(exc.read() or b"{}")
-
-    async def wait_ready(self, timeout: float = 45.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"worker exited early:\n{self.output()}"
-            with contextlib.suppress(OSError):
-                status, body = self.get("/ready")
-                if status == 200:
-                    return body
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"worker not ready after {timeout}s:\n{self.output()}")
-
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError(f"worker ignored SIGTERM:\n{self.output()}") from None
-        return int(self.proc.returncode)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
-@contextlib.asynccontextmanager
-async def running_worker(bootstrap: str, topics: list[str],
-                         tmp_path: Path) -> AsyncIterator[Worker]:
-    worker = Worker(bootstrap, topics, f"test-worker-{topics[0][-8:]}", tmp_path / "worker")
-    try:
-        yield worker
-    finally:
-        if worker.proc.poll() is None:
-            worker.proc.kill()
-            worker.proc.wait()
+# Well under the 90 s test timeout, so that a slow start fails with the worker's log.
+READY = 45.0
 
 
 async def produce(bootstrap: str, topic: str,
@@ -124,67 +57,6 @@ async def produce(bootstrap: str, topic: str,
         return list(await asyncio.gather(*futures))
     finally:
         await producer.stop()
-
-
-async def wait_committed(bootstrap: str, group: str, topic: str, worker: Worker,
-                         timeout: float = 40.0) -> None:
-    """Until the worker's group has committed every input offset (so all output is acked)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        parts = await partitions(consumer, topic)
-        ends = await consumer.end_offsets(parts)
-        deadline = time.monotonic() + timeout
-        while True:
-            committed = await admin.list_consumer_group_offsets(group)
-            got = {tp: committed[tp].offset for tp in parts if tp in committed}
-            if all(got.get(tp, 0) == ends[tp] for tp in parts):
-                return
-            assert worker.proc.poll() is None, f"worker exited:\n{worker.output()}"
-            if time.monotonic() > deadline:
-                raise AssertionError(f"committed {got}, end offsets {ends}:\n{worker.output()}")
-            await asyncio.sleep(0.3)
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
-async def read_all(bootstrap: str, topic: str) -> list[Any]:
-    """Every record of `topic` up to its current end, partition by partition in offset order.
-
-    Done is "the last offset received is end - 1" on every partition, not "position >= end":
-    right after a seek, aiokafka's position can already read as the end with nothing fetched.
-    """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        parts = await partitions(consumer, topic)
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        firsts = await consumer.beginning_offsets(parts)
-        out: dict[TopicPartition, list[Any]] = {tp: [] for tp in parts}
-        last = {tp: firsts[tp] - 1 for tp in parts}
-        deadline = time.monotonic() + 20
-        while any(last[tp] < ends[tp] - 1 for tp in parts):
-            assert time.monotonic() < deadline, "could not read the topic to its end"
-            for tp, msgs in (await consumer.getmany(timeout_ms=500)).items():
-                out[tp].extend(m for m in msgs if m.offset < ends[tp])
-                if msgs:
-                    last[tp] = max(last[tp], msgs[-1].offset)
-        return [m for tp in parts for m in out[tp]]
-    finally:
-        await consumer.stop()
-
-
-async def partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    cluster = await consumer._client.fetch_all_metadata()
-    parts = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
-    assert parts, f"topic {topic} not found"
-    return parts
 
 
 def expected_events(snapshots: list[Any]) -> dict[str, list[str]]:
@@ -220,7 +92,7 @@ async def test_event_topic_holds_exactly_the_engines_events(
     assert sum(map(len, expected.values())) > 40
 
     async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
-        body = await worker.wait_ready()
+        body = await worker.wait_ready(READY)
         assert body["partitions"] == [0, 1, 2]
         assert worker.get("/live")[0] == 200
         await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
@@ -275,7 +147,7 @@ async def test_bad_records_are_dead_lettered_while_good_ones_flow(
     expected = expected_events(good)
 
     async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
-        await worker.wait_ready()
+        await worker.wait_ready(READY)
         await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
         assert events_by_source(await read_all(kafka_bootstrap, topics[1])) == expected
         dead = await read_all(kafka_bootstrap, topics[2])
@@ -314,8 +186,9 @@ async def test_worker_without_a_broker_waits_live_but_not_ready(tmp_path: Path) 
     finally:
         code = worker.stop()
     assert code == 0
-    assert "cannot reach Kafka" in worker.output()
-    assert "Traceback" not in worker.output()
+    output = worker.output(4000)
+    assert "cannot reach Kafka" in output
+    assert "Traceback" not in output
 
 
 async def test_restarts_and_kill_9_resend_nothing_and_lose_nothing(
@@ -329,20 +202,19 @@ async def test_restarts_and_kill_9_resend_nothing_and_lose_nothing(
 
     await produce(kafka_bootstrap, topics[0], [envelope(d) for d in first])
     async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
-        await worker.wait_ready()
+        await worker.wait_ready(READY)
         await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
         assert worker.stop() == 0, worker.output()
 
     await produce(kafka_bootstrap, topics[0], [envelope(d) for d in second])
     async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
-        await worker.wait_ready()
+        await worker.wait_ready(READY)
         deadline = time.monotonic() + 30
         total = sum(map(len, expected.values()))
         while len(await read_all(kafka_bootstrap, topics[1])) < total - 5:
             assert time.monotonic() < deadline, worker.output()
             await asyncio.sleep(0.05)
-        worker.proc.kill()  # kill -9 while the tail of the stream is in flight
-        worker.proc.wait()
+        worker.kill()  # kill -9 while the tail of the stream is in flight
 
     async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
         await worker.wait_ready(timeout=60)  # the killed member's session expires first
