@@ -1,19 +1,21 @@
 """MinHash LSH banding in compact form, with candidates ranked by how many bands they share.
 
-datasketch computes the signatures and chooses the bands and rows for the threshold
-(`datasketch.lsh._optimal_param`, the same choice `MinHashLSH` makes); the tables here replace
-`MinHashLSH`'s storage: one dict per band from an integer band hash to an entry id (a list only
-on collision), about 1.3 KB per entry against about 5 KB for a set per bucket. And the answer is
-ranked: entries sharing more bands are likelier near-duplicates, so the engine can bound the
-pair decisions per line (`limit`) even when many old flashes share common words.
+The bands and rows for a threshold are datasketch's choice (`MinHashLSH`'s `_optimal_param`),
+computed here without scipy, which datasketch's LSH module imports (about 55 MB of RSS).
+The tables replace `MinHashLSH`'s storage: every band key of every entry in one sorted uint64
+array with a parallel uint32 array of entry ids (12 bytes a band, where a dict of int keys took
+about 80), plus a small dict for the latest inserts, merged into the arrays in batches; a removed
+entry is a tombstone until the next merge. And the answer is ranked: entries sharing more bands
+are likelier near-duplicates, so the engine can bound the pair decisions per line (`limit`)
+even when many old flashes share common words.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
-from datasketch.lsh import _optimal_param
 
 # Odd 64-bit multipliers: a band's r values mixed into one integer (arithmetic wraps mod 2**64).
 _MIX = np.array(
@@ -29,53 +31,156 @@ _MIX = np.array(
     ],
     dtype=np.uint64,
 )
+# i times this is added to band i's key, so all bands share one table. Like the mixing itself,
+# this lets two different (band, values) pairs collide with probability about 2**-64 a pair.
+_SALT = 0x632BE59BD9B4E019
+# Inserts wait in a dict until they are this share of the arrays (or MIN_RECENT entries):
+# merging costs a pass over the arrays, so batches keep it well under a microsecond an insert.
+RECENT_SHARE = 1 / 32
+MIN_RECENT = 64
+GONE = 0xFFFFFFFF  # a removed entry's id in the arrays, until the next merge drops it
+
+
+@lru_cache(maxsize=16)
+def optimal_param(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) minimising false positive plus false negative probability, integrated
+    over Jaccard similarity: `datasketch.lsh._optimal_param(threshold, num_perm, 0.5, 0.5)`.
+
+    The integrands are polynomials of degree at most num_perm, so Gauss-Legendre quadrature with
+    num_perm // 2 + 1 nodes is exact (to rounding) where datasketch calls scipy's `quad`."""
+    x, w = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    below = threshold / 2 * (x + 1)  # the nodes moved to [0, threshold]
+    above = (1 - threshold) / 2 * (x + 1) + threshold  # and to [threshold, 1]
+    best, opt = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = threshold / 2 * np.dot(w, 1 - (1 - below**r) ** b)
+            fn = (1 - threshold) / 2 * np.dot(w, (1 - above**r) ** b)
+            error = float(fp * 0.5 + fn * 0.5)
+            if error < best:
+                best, opt = error, (b, r)
+    return opt
 
 
 class BandIndex:
-    """Entries (int ids) by MinHash signature; query returns the ones sharing a band."""
+    """Entries (int ids below 2**32 - 1) by MinHash signature; query returns those sharing a
+    band."""
 
     def __init__(self, threshold: float, num_perm: int) -> None:
-        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        self.bands, self.rows = optimal_param(threshold, num_perm)
         if self.rows > len(_MIX):
             raise ValueError(f"{self.rows} rows per band: at most {len(_MIX)} supported")
-        self.tables: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
+        self._mix = _MIX[: self.rows]
+        self._salt = np.arange(self.bands, dtype=np.uint64) * np.uint64(_SALT)
+        self._keys = np.empty(0, dtype=np.uint64)  # sorted: every band key of merged entries
+        self._ids = np.empty(0, dtype=np.uint32)  # the entry each key belongs to
+        self._recent: dict[int, int | list[int]] = {}  # band key -> entry (list on collision)
+        self._recent_entries = 0
+        self._gone = 0  # entries removed from the arrays since the last merge
 
-    def _keys(self, hashvalues: np.ndarray) -> list[int]:
+    def _due(self, entries: int) -> bool:
+        return entries >= max(MIN_RECENT, len(self._ids) * RECENT_SHARE / self.bands)
+
+    def band_keys(self, hashvalues: np.ndarray) -> np.ndarray:
         used = hashvalues[: self.bands * self.rows].astype(np.uint64)
-        mixed = (used.reshape(self.bands, self.rows) * _MIX[: self.rows]).sum(axis=1)
-        return mixed.tolist()  # type: ignore[no-any-return]
+        keys: np.ndarray = used.reshape(self.bands, self.rows) @ self._mix + self._salt
+        return keys
 
     def insert(self, entry: int, hashvalues: np.ndarray) -> None:
-        for table, key in zip(self.tables, self._keys(hashvalues), strict=True):
-            held = table.get(key)
+        if not 0 <= entry < GONE:
+            raise ValueError(f"entry id {entry} out of range")
+        recent = self._recent
+        for key in self.band_keys(hashvalues).tolist():
+            held = recent.get(key)
             if held is None:
-                table[key] = entry
+                recent[key] = entry
             elif isinstance(held, list):
                 held.append(entry)
             else:
-                table[key] = [held, entry]
+                recent[key] = [held, entry]
+        self._recent_entries += 1
+        if self._due(self._recent_entries):
+            self._merge()
 
     def remove(self, entry: int, hashvalues: np.ndarray) -> None:
-        for table, key in zip(self.tables, self._keys(hashvalues), strict=True):
-            held = table.get(key)
+        keys = self.band_keys(hashvalues)
+        recent = self._recent
+        found = False
+        for key in keys.tolist():
+            held = recent.get(key)
             if held == entry:
-                del table[key]
+                del recent[key]
+                found = True
             elif isinstance(held, list) and entry in held:
                 held.remove(entry)
                 if len(held) == 1:
-                    table[key] = held[0]
+                    recent[key] = held[0]
+                found = True
+        if found:  # (a copy in the arrays, if any, is GONE already)
+            self._recent_entries -= 1
+            return
+        ids = self._ids
+        lo = self._keys.searchsorted(keys).tolist()
+        hi = self._keys.searchsorted(keys, "right").tolist()
+        for a, b in zip(lo, hi, strict=True):
+            for i in range(a, b):
+                if ids[i] == entry:
+                    ids[i] = GONE
+                    found = True
+        if found:
+            self._gone += 1
+            if self._due(self._gone):
+                self._merge()
+
+    def _merge(self) -> None:
+        """Drop removed entries from the arrays, then move the recent inserts in."""
+        keys, ids = self._keys, self._ids
+        if self._gone:
+            keep = ids != GONE
+            keys, ids = keys[keep], ids[keep]
+            self._gone = 0
+        if self._recent:
+            new_keys: list[int] = []
+            new_ids: list[int] = []
+            for key, held in self._recent.items():
+                if isinstance(held, list):
+                    new_keys.extend([key] * len(held))
+                    new_ids.extend(held)
+                else:
+                    new_keys.append(key)
+                    new_ids.append(held)
+            add_keys = np.array(new_keys, dtype=np.uint64)
+            order = np.argsort(add_keys)
+            add_keys = add_keys[order]
+            at = keys.searchsorted(add_keys)
+            keys = np.insert(keys, at, add_keys)
+            ids = np.insert(ids, at, np.array(new_ids, dtype=np.uint32)[order])
+            self._recent = {}
+            self._recent_entries = 0
+        self._keys, self._ids = keys, ids
 
     def query(self, hashvalues: np.ndarray, limit: int) -> list[int]:
         """Up to `limit` entries sharing a band: most shared bands first, then newest."""
+        keys = self.band_keys(hashvalues)
         shared: Counter[int] = Counter()
-        for table, key in zip(self.tables, self._keys(hashvalues), strict=True):
-            held = table.get(key)
-            if held is None:
-                continue
-            if isinstance(held, list):
-                shared.update(held)
-            else:
-                shared[held] += 1
+        if self._ids.size:
+            ids = self._ids
+            lo = self._keys.searchsorted(keys).tolist()
+            hi = self._keys.searchsorted(keys, "right").tolist()
+            for a, b in zip(lo, hi, strict=True):
+                if a != b:
+                    shared.update(ids[a:b].tolist())
+            if self._gone:
+                shared.pop(GONE, None)
+        if self._recent:
+            for key in keys.tolist():
+                held = self._recent.get(key)
+                if held is None:
+                    continue
+                if isinstance(held, list):
+                    shared.update(held)
+                else:
+                    shared[held] += 1
         if len(shared) <= limit:
             return sorted(shared, key=lambda e: (-shared[e], -e))
         return sorted(shared, key=lambda e: (-shared[e], -e))[:limit]

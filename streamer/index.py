@@ -10,12 +10,11 @@ from __future__ import annotations
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from streamer.bands import BandIndex
 from streamer.clean import clean_line
@@ -42,17 +41,28 @@ def line_key(flash: Flash) -> str:
 
 
 @lru_cache(maxsize=8)
-def _permutations(num_perm: int) -> tuple[object, str]:
-    base = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
-    return base.permutations, base.scheme
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """The permutations h -> a * h + b mod 2**32 (a odd) of datasketch's default "affine32"
+    scheme for seed 1, drawn as `datasketch.MinHash(num_perm, seed=1)` draws them."""
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def minhash(key: str, num_perm: int) -> np.ndarray:
-    """MinHash values of a text's shingles; deterministic across processes (crc32, seed 1)."""
-    perms, scheme = _permutations(num_perm)
-    m = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=perms, scheme=scheme)
-    m.update_batch(shingles(key))
-    values: np.ndarray = m.hashvalues.astype(np.uint32)
+    """MinHash values of a text's shingles; deterministic across processes (crc32, seed 1).
+
+    The values of `datasketch.MinHash(num_perm, seed=1, hashfunc=zlib.crc32)` (a unit test
+    checks), computed here because importing datasketch costs about 55 MB of RSS (scipy)."""
+    a, b = _permutations(num_perm)
+    hv = np.fromiter(map(zlib.crc32, shingles(key)), dtype=np.uint32)
+    hv ^= hv >> np.uint32(16)  # datasketch's pre-mix: the MurmurHash3 32-bit finalizer
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    values: np.ndarray = (hv[:, np.newaxis] * a + b).min(axis=0)
     return values
 
 
@@ -71,12 +81,23 @@ class Cluster:
     latest_raw: str  # the raw line of that version
     first_seen: datetime
     last_seen: float  # event time, epoch seconds
-    raws: list[str] = field(default_factory=list)  # raw lines in the exact-line map
-    keys: list[str] = field(default_factory=list)  # full-line keys in the exact-key map
-    # (band index id, raw line, MinHash values as bytes) of the wordings in the band index; the
-    # signature is kept (128 bytes) to remove the entry and to save state without re-hashing.
-    variants: list[tuple[int, str, bytes]] = field(default_factory=list)
+    # Tuples, not lists: most flashes have one of each, and a 1-tuple is half the size.
+    raws: tuple[str, ...] = ()  # raw lines in the exact-line map
+    keys: tuple[str, ...] = ()  # full-line keys in the exact-key map
+    # The wordings in the band index: their ids, raw lines and MinHash values (num_perm uint32
+    # each, end to end), kept to remove them and to save state without re-hashing.
+    vids: tuple[int, ...] = ()
+    vraws: tuple[str, ...] = ()
+    signatures: bytes = b""
     saved_seen: float = float("-inf")  # last_seen when the cluster was last handed out as changed
+
+    def variants(self) -> list[tuple[int, str, bytes]]:
+        """(band index id, raw line, MinHash values as bytes) of each wording in the index."""
+        size = len(self.signatures) // max(len(self.vids), 1)
+        return [
+            (vid, raw, self.signatures[i * size : (i + 1) * size])
+            for i, (vid, raw) in enumerate(zip(self.vids, self.vraws, strict=True))
+        ]
 
 
 class SourceIndex:
@@ -87,9 +108,10 @@ class SourceIndex:
         self.max_variants = max_variants
         self.bands = BandIndex(lsh_threshold, num_perm)
         self.clusters: OrderedDict[int, Cluster] = OrderedDict()
-        self.by_raw: dict[str, tuple[int, str]] = {}  # raw line -> (cluster, cleaned text)
-        self.by_key: dict[str, int] = {}
-        self.variants: dict[int, tuple[int, str]] = {}  # band index id -> (cluster, raw line)
+        # raw line -> its cluster, or (cluster, cleaned text) where that differs from the line
+        self.by_raw: dict[str, Cluster | tuple[Cluster, str]] = {}
+        self.by_key: dict[str, Cluster] = {}  # full-line key -> cluster
+        self.variants: dict[int, Cluster] = {}  # band index id -> cluster
         self.next_cid = 0
         self.next_variant = 0
         self.clock: float | None = None  # event time: the newest fetched_at accepted
@@ -103,26 +125,29 @@ class SourceIndex:
 
     # -- lookups ---------------------------------------------------------------------------
     def exact_raw(self, raw: str) -> tuple[Cluster, str] | None:
+        """The cluster of a raw line seen before, and the line's cleaned text."""
         hit = self.by_raw.get(raw)
-        return (self.clusters[hit[0]], hit[1]) if hit is not None else None
+        if hit is None or type(hit) is tuple:
+            return hit
+        return hit, raw  # type: ignore[return-value]
 
     def exact_key(self, full_key: str) -> Cluster | None:
-        cid = self.by_key.get(full_key)
-        return self.clusters[cid] if cid is not None else None
+        return self.by_key.get(full_key)
 
     def candidates(self, flash: Flash) -> Iterator[tuple[Cluster, Flash]]:
         """Known wordings that look alike (LSH), most alike first, with their clusters."""
         if not self.variants:
             return
         for vid in self.bands.query(minhash(line_key(flash), self.num_perm), MAX_CANDIDATES):
-            cid, raw = self.variants[vid]
-            yield self.clusters[cid], cleaned(raw)
+            cluster = self.variants[vid]
+            yield cluster, cleaned(cluster.vraws[cluster.vids.index(vid)])
 
     # -- updates ---------------------------------------------------------------------------
     def new_cluster(
         self, event_id: str, flash: Flash, raw: str, first_seen: datetime, seen: float
     ) -> Cluster:
-        cluster = Cluster(self.next_cid, event_id, flash.text, raw, first_seen, seen)
+        text = raw if flash.text == raw else flash.text  # one string, not two equal ones
+        cluster = Cluster(self.next_cid, event_id, text, raw, first_seen, seen)
         self.next_cid += 1
         self.clusters[cluster.cid] = cluster
         self.dirty.add(cluster.cid)
@@ -140,26 +165,36 @@ class SourceIndex:
 
     def remember_raw(self, cluster: Cluster, raw: str, text: str) -> None:
         if raw not in self.by_raw and len(cluster.raws) < 4 * self.max_variants:
-            self.by_raw[raw] = (cluster.cid, text)
-            cluster.raws.append(raw)  # (a lookup shortcut, not saved: nothing to mark dirty)
+            # (a lookup shortcut, not saved: nothing to mark dirty)
+            self.add_raw(cluster, raw, text)
 
     def remember_variant(self, cluster: Cluster, raw: str, flash: Flash, full_key: str) -> None:
         """A new wording of the flash: exact maps and (bounded per flash) the LSH."""
         self.remember_raw(cluster, raw, flash.text)
         if full_key not in self.by_key and len(cluster.keys) < 4 * self.max_variants:
-            self.by_key[full_key] = cluster.cid
-            cluster.keys.append(full_key)
+            self.add_key(cluster, full_key)
             self.dirty.add(cluster.cid)
-        if len(cluster.variants) < self.max_variants:
+        if len(cluster.vids) < self.max_variants:
             vid = self.next_variant
             self.next_variant += 1
             self.add_variant(cluster, vid, raw, minhash(line_key(flash), self.num_perm))
             self.dirty.add(cluster.cid)
 
+    # -- building blocks, also for restoring saved state ------------------------------------
+    def add_raw(self, cluster: Cluster, raw: str, text: str) -> None:
+        self.by_raw[raw] = cluster if text == raw else (cluster, text)
+        cluster.raws += (raw,)
+
+    def add_key(self, cluster: Cluster, full_key: str) -> None:
+        self.by_key[full_key] = cluster
+        cluster.keys += (full_key,)
+
     def add_variant(self, cluster: Cluster, vid: int, raw: str, signature: np.ndarray) -> None:
         self.bands.insert(vid, signature)
-        self.variants[vid] = (cluster.cid, raw)
-        cluster.variants.append((vid, raw, signature.tobytes()))
+        self.variants[vid] = cluster
+        cluster.vids += (vid,)
+        cluster.vraws += (raw,)
+        cluster.signatures += signature.astype(np.uint32).tobytes()
 
     def evict(self, older_than: float, max_clusters: int) -> int:
         """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""
@@ -184,6 +219,7 @@ class SourceIndex:
             self.by_raw.pop(raw, None)
         for key in cluster.keys:
             self.by_key.pop(key, None)
-        for vid, _, signature in cluster.variants:
-            self.bands.remove(vid, np.frombuffer(signature, dtype=np.uint32))
+        signatures = np.frombuffer(cluster.signatures, dtype=np.uint32)
+        for vid, signature in zip(cluster.vids, signatures.reshape(-1, self.num_perm), strict=True):
+            self.bands.remove(vid, signature)
             del self.variants[vid]

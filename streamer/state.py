@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from sys import intern
 from typing import Any
 
 import numpy as np
@@ -44,8 +43,8 @@ def cluster_record(idx: SourceIndex, c: Cluster) -> dict[str, Any]:
         "latest": [c.latest_raw, c.text],
         "first_seen": c.first_seen.isoformat(),
         "last_seen": c.last_seen,
-        "keys": c.keys,
-        "variants": [[vid, raw, base64.b64encode(sig).decode()] for vid, raw, sig in c.variants],
+        "keys": list(c.keys),
+        "variants": [[vid, raw, base64.b64encode(sig).decode()] for vid, raw, sig in c.variants()],
     }
 
 
@@ -76,11 +75,13 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
         idx.remove(old)
     if value is None:
         return
+    same: dict[str, str] = {}  # one string object for a raw line (or text) the record repeats
     raw, text = value["latest"]
+    raw = same.setdefault(raw, raw)
     cluster = Cluster(
         record.cid,
         value["event_id"],
-        text,
+        same.setdefault(text, text),
         raw,
         datetime.fromisoformat(value["first_seen"]),
         value["last_seen"],
@@ -88,15 +89,12 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
     cluster.saved_seen = cluster.last_seen
     idx.clusters[cluster.cid] = cluster
     for raw, text in value.get("raws", ()):  # (written before raw lines were left out)
-        raw = intern(raw)
-        idx.by_raw[raw] = (cluster.cid, intern(text))
-        cluster.raws.append(raw)
+        idx.add_raw(cluster, same.setdefault(raw, raw), same.setdefault(text, text))
     for key in value["keys"]:
-        idx.by_key[key] = cluster.cid
-        cluster.keys.append(key)
+        idx.add_key(cluster, key)
     for vid, raw, sig in value["variants"]:
         signature = np.frombuffer(base64.b64decode(sig), dtype=np.uint32)
-        idx.add_variant(cluster, vid, intern(raw), signature)
+        idx.add_variant(cluster, vid, same.setdefault(raw, raw), signature)
 
 
 def finish_restore(engine: Deduplicator) -> None:
