@@ -7,6 +7,8 @@
 2. Its state records go to a compacted state topic exactly as the worker writes them.
 3. A fresh process restores them with the worker's own code (`StateStore`), timed, and then
    decides a few thousand repeats to show the restored index works (all must be duplicates).
+4. `streamer run` itself restores them: its RSS once ready is the figure for a real worker
+   (faust, aiokafka and the web server loaded too).
 Starts the project's local broker unless --bootstrap names one.
 """
 
@@ -114,6 +116,60 @@ print(f"re-sent {sum(1 for _ in repeats) * 10:,} restored lines: {new} new event
 """
 
 
+async def worker_rss(bootstrap: str, topic: str, timeout: float = 120.0) -> None:
+    """`streamer run` itself restoring the same state topic: its RSS once /ready says 200."""
+    import os
+    import signal
+    import urllib.error
+    import urllib.request
+
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from bench.worker_bench import cpu_seconds
+    from tests.integration.workers import free_port
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic + "-in", 1, 1)])
+    await admin.close()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
+    env.update({"STREAMER_BOOTSTRAP_SERVERS": bootstrap, "STREAMER_INPUT_TOPIC": topic + "-in",
+                "STREAMER_OUTPUT_TOPIC": topic + "-events", "STREAMER_STATE_TOPIC": topic,
+                "STREAMER_DLQ_TOPIC": topic + "-dlq", "STREAMER_APP_ID": topic,
+                "STREAMER_WEB_PORT": str(port), "STREAMER_DATA_DIR": f"/tmp/{topic}"})
+    log = Path(f"/tmp/{topic}-worker.log")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamer", "-v", "run"], env=env, cwd=REPO,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        t = time.perf_counter()
+        while time.perf_counter() - t < timeout:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1):
+                    break
+            except (OSError, urllib.error.HTTPError):
+                await asyncio.sleep(0.2)
+        else:
+            raise RuntimeError("worker not ready")
+        ready = time.perf_counter() - t
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        rss = next(int(x.split()[1]) / 1024 for x in status.splitlines()
+                   if x.startswith("VmRSS:"))
+        restored = [x for x in log.read_text().splitlines() if "restored partition" in x]
+        print(f"worker (streamer run): ready {ready:.1f} s after start, RSS {rss:.0f} MB "
+              f"(target <= 300 MB), {cpu_seconds(proc.pid):.1f} s CPU; "
+              f"{restored[-1].split('restored ', 1)[-1] if restored else 'no restore logged'}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--flashes", type=int, default=100_000)
@@ -131,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(fill(args.bootstrap, topic, args.flashes, args.sources))
         subprocess.run([sys.executable, "-c", RESTORE, args.bootstrap, topic, str(args.flashes),
                         str(args.sources)], check=True, cwd=REPO)
+        asyncio.run(worker_rss(args.bootstrap, topic))
     finally:
         if broker is not None:
             broker.close()

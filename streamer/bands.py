@@ -1,8 +1,8 @@
 """MinHash LSH banding in compact form, with candidates ranked by how many bands they share.
 
-The bands and rows for a threshold are datasketch's choice (`MinHashLSH`'s `_optimal_param`),
-computed here without scipy, which datasketch's LSH module imports (about 55 MB of RSS).
-The tables replace `MinHashLSH`'s storage: every band key of every entry in one sorted uint64
+datasketch computes the signatures and chooses the bands and rows for the threshold
+(`datasketch.lsh._optimal_param`, the same choice `MinHashLSH` makes). The tables replace
+`MinHashLSH`'s storage (about 5 KB an entry): every band key of every entry in one sorted uint64
 array with a parallel uint32 array of entry ids (12 bytes a band, where a dict of int keys took
 about 80), plus a small dict for the latest inserts, merged into the arrays in batches; a removed
 entry is a tombstone until the next merge. And the answer is ranked: entries sharing more bands
@@ -13,9 +13,9 @@ even when many old flashes share common words.
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
 
 import numpy as np
+from datasketch.lsh import _optimal_param
 
 # Odd 64-bit multipliers: a band's r values mixed into one integer (arithmetic wraps mod 2**64).
 _MIX = np.array(
@@ -41,33 +41,13 @@ MIN_RECENT = 64
 GONE = 0xFFFFFFFF  # a removed entry's id in the arrays, until the next merge drops it
 
 
-@lru_cache(maxsize=16)
-def optimal_param(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) minimising false positive plus false negative probability, integrated
-    over Jaccard similarity: `datasketch.lsh._optimal_param(threshold, num_perm, 0.5, 0.5)`.
-
-    The integrands are polynomials of degree at most num_perm, so Gauss-Legendre quadrature with
-    num_perm // 2 + 1 nodes is exact (to rounding) where datasketch calls scipy's `quad`."""
-    x, w = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
-    below = threshold / 2 * (x + 1)  # the nodes moved to [0, threshold]
-    above = (1 - threshold) / 2 * (x + 1) + threshold  # and to [threshold, 1]
-    best, opt = float("inf"), (0, 0)
-    for b in range(1, num_perm + 1):
-        for r in range(1, num_perm // b + 1):
-            fp = threshold / 2 * np.dot(w, 1 - (1 - below**r) ** b)
-            fn = (1 - threshold) / 2 * np.dot(w, (1 - above**r) ** b)
-            error = float(fp * 0.5 + fn * 0.5)
-            if error < best:
-                best, opt = error, (b, r)
-    return opt
-
-
 class BandIndex:
     """Entries (int ids below 2**32 - 1) by MinHash signature; query returns those sharing a
     band."""
 
     def __init__(self, threshold: float, num_perm: int) -> None:
-        self.bands, self.rows = optimal_param(threshold, num_perm)
+        bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        self.bands, self.rows = int(bands), int(rows)
         if self.rows > len(_MIX):
             raise ValueError(f"{self.rows} rows per band: at most {len(_MIX)} supported")
         self._mix = _MIX[: self.rows]

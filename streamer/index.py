@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
+from datasketch import MinHash
 
 from streamer.bands import BandIndex
 from streamer.clean import clean_line
@@ -41,28 +42,17 @@ def line_key(flash: Flash) -> str:
 
 
 @lru_cache(maxsize=8)
-def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    """The permutations h -> a * h + b mod 2**32 (a odd) of datasketch's default "affine32"
-    scheme for seed 1, drawn as `datasketch.MinHash(num_perm, seed=1)` draws them."""
-    gen = np.random.RandomState(1)
-    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
-    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
-    return a, b
+def _permutations(num_perm: int) -> tuple[object, str]:
+    base = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
+    return base.permutations, base.scheme
 
 
 def minhash(key: str, num_perm: int) -> np.ndarray:
-    """MinHash values of a text's shingles; deterministic across processes (crc32, seed 1).
-
-    The values of `datasketch.MinHash(num_perm, seed=1, hashfunc=zlib.crc32)` (a unit test
-    checks), computed here because importing datasketch costs about 55 MB of RSS (scipy)."""
-    a, b = _permutations(num_perm)
-    hv = np.fromiter(map(zlib.crc32, shingles(key)), dtype=np.uint32)
-    hv ^= hv >> np.uint32(16)  # datasketch's pre-mix: the MurmurHash3 32-bit finalizer
-    hv *= np.uint32(0x85EBCA6B)
-    hv ^= hv >> np.uint32(13)
-    hv *= np.uint32(0xC2B2AE35)
-    hv ^= hv >> np.uint32(16)
-    values: np.ndarray = (hv[:, np.newaxis] * a + b).min(axis=0)
+    """MinHash values of a text's shingles; deterministic across processes (crc32, seed 1)."""
+    perms, scheme = _permutations(num_perm)
+    m = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=perms, scheme=scheme)
+    m.update_batch(shingles(key))
+    values: np.ndarray = m.hashvalues.astype(np.uint32)
     return values
 
 
