@@ -23,7 +23,7 @@ EVICT_EVERY_SECONDS = 60.0
 # Lines past a flash's cap of remembered raw lines (a site that varies diacritics or spacing on
 # every fetch) would otherwise be decided afresh each time they come back: the most recent such
 # decisions are kept here, a cache (never saved), checked against the live index on use.
-MAX_RECENT_OVERFLOW = 16_384
+MAX_RECENT_OVERFLOW = 4096
 
 
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:

@@ -58,7 +58,7 @@ def minhash(key: str, num_perm: int) -> np.ndarray:
 
 # Wordings come back as LSH candidates now and then: clean them again on demand rather than
 # keeping a cleaned copy of every one (memory), with the recent ones cached.
-cleaned = lru_cache(maxsize=16_384)(clean_line)
+cleaned = lru_cache(maxsize=4096)(clean_line)
 
 
 @dataclass(slots=True)
