@@ -34,8 +34,8 @@ def vocabulary(n: int, rng: random.Random) -> list[str]:
     return ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(n)]
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
@@ -116,58 +116,30 @@ print(f"re-sent {sum(1 for _ in repeats) * 10:,} restored lines: {new} new event
 """
 
 
-async def worker_rss(bootstrap: str, topic: str, timeout: float = 120.0) -> None:
+async def worker_rss(bootstrap: str, topic: str) -> None:
     """`streamer run` itself restoring the same state topic: its RSS once /ready says 200."""
-    import os
-    import signal
-    import urllib.error
-    import urllib.request
-
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     from bench.worker_bench import cpu_seconds
-    from tests.integration.workers import free_port
+    from tests.integration.workers import Worker
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     await admin.create_topics([NewTopic(topic + "-in", 1, 1)])
     await admin.close()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
-    env.update({"STREAMER_BOOTSTRAP_SERVERS": bootstrap, "STREAMER_INPUT_TOPIC": topic + "-in",
-                "STREAMER_OUTPUT_TOPIC": topic + "-events", "STREAMER_STATE_TOPIC": topic,
-                "STREAMER_DLQ_TOPIC": topic + "-dlq", "STREAMER_APP_ID": topic,
-                "STREAMER_WEB_PORT": str(port), "STREAMER_DATA_DIR": f"/tmp/{topic}"})
-    log = Path(f"/tmp/{topic}-worker.log")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamer", "-v", "run"], env=env, cwd=REPO,
-                                stdout=out, stderr=subprocess.STDOUT)
+    worker = Worker(bootstrap, [topic + "-in", topic + "-events", topic + "-dlq"], topic,
+                    Path(f"/tmp/{topic}-worker"), env={"STREAMER_STATE_TOPIC": topic}, verbose=1)
     try:
         t = time.perf_counter()
-        while time.perf_counter() - t < timeout:
-            if proc.poll() is not None:
-                raise RuntimeError(f"worker exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1):
-                    break
-            except (OSError, urllib.error.HTTPError):
-                await asyncio.sleep(0.2)
-        else:
-            raise RuntimeError("worker not ready")
+        await worker.wait_ready(timeout=120.0)
         ready = time.perf_counter() - t
-        status = Path(f"/proc/{proc.pid}/status").read_text()
-        rss = next(int(x.split()[1]) / 1024 for x in status.splitlines()
-                   if x.startswith("VmRSS:"))
-        restored = [x for x in log.read_text().splitlines() if "restored partition" in x]
+        rss = rss_mb(worker.proc.pid)
+        restored = [x for x in worker.log.read_text().splitlines() if "restored partition" in x]
         print(f"worker (streamer run): ready {ready:.1f} s after start, RSS {rss:.0f} MB "
-              f"(target <= 300 MB), {cpu_seconds(proc.pid):.1f} s CPU; "
+              f"(target <= 300 MB), {cpu_seconds(worker.proc.pid):.1f} s CPU; "
               f"{restored[-1].split('restored ', 1)[-1] if restored else 'no restore logged'}")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        worker.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
