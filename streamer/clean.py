@@ -140,6 +140,23 @@ _NON_WORD = re.compile(r"[^\w\s]+|_")
 _POSSESSIVE = re.compile(r"'s\b|s'(?=\s|$)")
 
 
+class _Invisible(dict[int, int | None]):
+    """A `str.translate` table that drops invisible characters (see _INVISIBLE_CATEGORIES):
+    each character's category is looked up once, then the table answers in C."""
+
+    def __missing__(self, code: int) -> int | None:
+        if len(self) >= 1 << 16:  # bounded, whatever a hostile page holds
+            self.clear()
+        ch = chr(code)
+        keep = ch in _KEEP or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        self[code] = value = code if keep else None
+        return value
+
+
+_DROP_INVISIBLE = _Invisible()
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def repair(raw: str) -> str:
     """Display text: mojibake fixed, NFC, invisible characters dropped, whitespace collapsed."""
     text = raw
@@ -149,14 +166,9 @@ def repair(raw: str) -> str:
             text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
             text = _MOJIBAKE_RUN.sub(_unmangle, text)
             text = _LONE_NBSP_MOJIBAKE.sub("", text)
-        text = unicodedata.normalize("NFC", text)
-        text = "".join(
-            ch
-            for ch in text
-            if ch in _KEEP or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
-        )
-    elif any(ord(c) < 32 or ord(c) == 127 for c in text):
-        text = "".join(ch for ch in text if 32 <= ord(ch) != 127 or ch in "\t\n")
+        text = unicodedata.normalize("NFC", text).translate(_DROP_INVISIBLE)
+    elif _ASCII_CONTROL.search(text):
+        text = _ASCII_CONTROL.sub("", text)
     return _WS.sub(" ", text).strip()
 
 

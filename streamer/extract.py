@@ -215,10 +215,29 @@ def _window_lines(markup: str) -> list[str]:
     return html_to_lines(markup)
 
 
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>")
+_EDGE = "\x01"  # stands for a block edge until entities are decoded (no entity decodes to it)
+
+
+def _tag_edge(m: re.Match[str]) -> str:
+    tag = m.group(2).lower()
+    if m.group(1) and tag in _CONTAINER:
+        return _END.replace("\n", _EDGE)
+    return _EDGE if tag in _BLOCK else ""
+
+
+def _plain_text(html: str) -> str:
+    """`_text_parts` joined, for markup without comments, declarations or skipped elements
+    (the usual ticker): tags replaced in one C-level pass, entities decoded once."""
+    text = unescape(_TAG.sub(_tag_edge, html))
+    return text.replace("\n", " ").replace(_EDGE, "\n")
+
+
 def html_to_lines(html: str) -> list[str]:
     out: list[str] = []
     # one pass over the whole text, not one per line; NBSPs stay for the cleaner (mojibake)
-    text = _INLINE_WS.sub(" ", "".join(_text_parts(html)))
+    plain = _EDGE not in html and _HIDING.search(html) is None
+    text = _INLINE_WS.sub(" ", _plain_text(html) if plain else "".join(_text_parts(html)))
     for raw in text.split("\n"):
         line = raw.strip(" ")
         if line == "\x00":
