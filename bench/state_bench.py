@@ -5,8 +5,9 @@
 1. An engine learns N distinct flashes (10 per snapshot, one source per partition); RSS of that
    process is what a worker holding N live flashes needs.
 2. Its state records go to a compacted state topic exactly as the worker writes them.
-3. A fresh process restores them with the worker's own code (`StateStore`), timed, and then
-   decides a few thousand repeats to show the restored index works (all must be duplicates).
+3. A fresh process restores them with the worker's own code (`StateStore` and its engine
+   process), timed, and then decides a few thousand repeats to show the restored index works
+   (all must be duplicates).
 4. `streamer run` itself restores them: its RSS once ready is the figure for a real worker
    (faust, aiokafka and the web server loaded too).
 Starts the project's local broker unless --bootstrap names one.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import subprocess
 import sys
@@ -39,6 +41,14 @@ def rss_mb(pid: int | str = "self") -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def tree_rss_mb(pid: int | str = "self") -> tuple[float, list[float]]:
+    """RSS of a process plus its children (the worker and its engine process), and each."""
+    pid = os.getpid() if pid == "self" else int(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    each = [rss_mb(pid), *(rss_mb(c) for c in children)]
+    return sum(each), each
 
 
 def flash_lines(n: int, seed: int) -> list[str]:
@@ -95,24 +105,36 @@ async def fill(bootstrap: str, topic: str, flashes: int, sources: int) -> None:
 
 
 RESTORE = """
-import asyncio, sys, time
-from bench.state_bench import rss_mb, snapshots, flash_lines
-base = rss_mb()
-from streamer.engine import Deduplicator
+import asyncio, json, sys, time
+from datetime import UTC, datetime
+from bench.state_bench import tree_rss_mb, snapshots, flash_lines
+from streamer.engineclient import EngineProcess, Outcome
 from streamer.settings import Settings
 from streamer.statestore import StateStore
 bootstrap, topic, flashes, sources = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 settings = Settings(bootstrap_servers=bootstrap, state_topic=topic, output_topic=topic + "-events")
-store = StateStore(settings, Deduplicator())
-t = time.perf_counter()
-asyncio.run(store.ensure(0))
-took = time.perf_counter() - t
-live = store.engine.live_flashes()
-print(f"restored {live:,} flashes in {took:.2f} s (target <= 10 s); RSS {rss_mb():.0f} MB "
-      f"(target <= 300 MB with 100k flashes; interpreter and imports {base:.0f} MB)")
-repeats = list(snapshots(flash_lines(flashes, 1), sources))[::max(1, flashes // 20000)]
-new = sum(len(store.engine.process(s).events) for s in repeats)
-print(f"re-sent {sum(1 for _ in repeats) * 10:,} restored lines: {new} new events (expected 0)")
+
+async def main():
+    store = StateStore(settings, EngineProcess(settings.dedup()))
+    await store.engine.start()
+    base = tree_rss_mb()[0]
+    t = time.perf_counter()
+    stats = await store._read(0)
+    took = time.perf_counter() - t
+    total, each = tree_rss_mb()
+    print(f"restored {stats.flashes:,} flashes in {took:.2f} s (target <= 10 s); "
+          f"RSS {total:.0f} MB (this process {each[0]:.0f} + engine process "
+          f"{sum(each[1:]):.0f}; before restoring {base:.0f} MB)")
+    repeats = list(snapshots(flash_lines(flashes, 1), sources))[::max(1, flashes // 20000)]
+    replies = [store.engine.call("process", json.dumps({
+        "url": s.url, "fetched_at": s.fetched_at.isoformat(), "content": s.content,
+        "content_type": s.content_type, "source": s.source}).encode(), None, None,
+        settings.max_snapshot_bytes, datetime.now(UTC).timestamp()) for s in repeats]
+    new = sum(len(Outcome._make(r).events) for r in await asyncio.gather(*replies))
+    print(f"re-sent {len(repeats) * 10:,} restored lines: {new} new events (expected 0)")
+    await store.engine.close()
+
+asyncio.run(main())
 """
 
 
@@ -133,10 +155,11 @@ async def worker_rss(bootstrap: str, topic: str) -> None:
         t = time.perf_counter()
         await worker.wait_ready(timeout=120.0)
         ready = time.perf_counter() - t
-        rss = rss_mb(worker.proc.pid)
+        rss, each = tree_rss_mb(worker.proc.pid)
         restored = [x for x in worker.log.read_text().splitlines() if "restored partition" in x]
         print(f"worker (streamer run): ready {ready:.1f} s after start, RSS {rss:.0f} MB "
-              f"(target <= 300 MB), {cpu_seconds(worker.proc.pid):.1f} s CPU; "
+              f"(worker {each[0]:.0f} + engine process {sum(each[1:]):.0f}; target <= 300 MB), "
+              f"{cpu_seconds(worker.proc.pid):.1f} s CPU in the worker; "
               f"{restored[-1].split('restored ', 1)[-1] if restored else 'no restore logged'}")
     finally:
         worker.stop()

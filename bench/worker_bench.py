@@ -288,7 +288,7 @@ class Bench:
                 seen[event["snapshot"]] = now
                 for tag in ("mid", "end"):
                     if sum(f"-{tag}-" in s for s in seen) == sources and tag not in cpu:
-                        cpu[tag] = cpu_seconds(proc.pid)
+                        cpu[tag] = cpu_seconds(proc.pid, children=True)
                         if self.broker_pid:
                             cpu["broker-" + tag] = cpu_seconds(self.broker_pid)
                 if len(seen) == 2 * sources:
@@ -342,13 +342,18 @@ class Bench:
         return got
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux)."""
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process so far (Linux); with `children`, plus that of its
+    running children (the worker's engine process)."""
     import os
 
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    if not children:
+        return own
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return own + sum(cpu_seconds(int(c)) for c in f.read().split())
 
 
 def engine_alone(records: list[dict[str, Any]]) -> float:

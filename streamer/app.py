@@ -1,7 +1,9 @@
 """The faust app behind `streamer run`: consume snapshots, call the engine, produce events.
 
 I/O and lifecycle only; what a record means is `streamer.envelope`, what a ticker line is the
-engine's business. Processing is at-least-once: an input record is acked (so its offset may be
+engine's business. The engine runs in a child process (`streamer.engineclient`), so the event
+loop keeps consuming and producing while it works; records are published and acked in the order
+they arrived. Processing is at-least-once: an input record is acked (so its offset may be
 committed) only after its events, or its dead-letter copy, are acknowledged by the broker, in
 offset order per partition (`streamer.acks`). faust's own send-on-commit ("attachments") and
 exactly-once mode are not used.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +30,7 @@ from faust.exceptions import ProducerSendError
 
 from streamer.acks import InOrderAcks
 from streamer.codec import BadRecord
+from streamer.engineclient import EngineError, Outcome, engine_for
 from streamer.envelope import OutRecord, dlq_record, event_record, snapshot_from_record
 from streamer.model import Event, Snapshot
 from streamer.settings import Settings
@@ -38,15 +42,14 @@ log = logging.getLogger("streamer.worker")
 Process = Callable[[Snapshot, datetime], list[Event]]
 
 RECORD_OVERHEAD = 64 * 1024  # headroom over max_snapshot_bytes for key, headers and framing
-REVOKE_WAIT_SECONDS = 5.0  # for state writes in flight when partitions are taken away
+REVOKE_WAIT_SECONDS = 5.0  # for records and state writes in flight when partitions are taken away
+MAX_IN_FLIGHT = 1000  # records sent to the engine process and not published yet
 
 
 def state_store(settings: Settings) -> StateStore:
-    """The dedup engine for every source this worker is assigned, its state kept in Kafka."""
-    from streamer.engine import Deduplicator
-    from streamer.extract import Profiles
-
-    return StateStore(settings, Deduplicator(settings.dedup(), Profiles.load(settings.profiles)))
+    """The dedup engine (in its own process unless `engine_in_process`) for every source this
+    worker is assigned, its state kept in Kafka."""
+    return StateStore(settings, engine_for(settings.dedup(), settings.engine_in_process))
 
 
 def broker_urls(settings: Settings) -> list[str]:
@@ -92,7 +95,10 @@ def create_app(settings: Settings, process: Process | None = None,
         datadir=str(settings.data_dir),
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
-        consumer_max_fetch_size=max(4 * 1024 * 1024, record_limit),
+        # aiokafka sends a broker its next fetch only once every partition it holds there was
+        # read out: larger fetches keep a worker that is behind from idling between them
+        # (4 MB capped one worker near 3,000 snapshots/s, bench.worker_bench)
+        consumer_max_fetch_size=max(16 * 1024 * 1024, record_limit),
         producer_acks=-1,
         # a worker killed with -9 hands its partitions over after this, not faust's 60 s
         broker_session_timeout=settings.session_timeout_seconds,
@@ -163,16 +169,15 @@ def create_app(settings: Settings, process: Process | None = None,
     async def state_acked(write: asyncio.Task[list[asyncio.Future[Any]]]) -> None:
         await asyncio.gather(*await write)
 
-    async def publish(partition: int, snapshot: Snapshot) -> list[asyncio.Future[Any]]:
+    async def publish(partition: int, outcome: Outcome) -> list[asyncio.Future[Any]]:
         """Send the events; the state that accounts for them follows once they are acked."""
         now = clock()
         if store is None:
-            assert process_stub is not None
             return [await send(settings.output_topic, event_record(e, now.timestamp()))
-                    for e in process_stub(snapshot, now)]
+                    for e in outcome.events]
         events = [await send(settings.output_topic, event_record(e, now.timestamp()), partition)
-                  for e in store.process(partition, snapshot, now)]
-        changes = store.changes()
+                  for e in store.fresh(partition, outcome)]
+        changes = outcome.changes
         previous = state_writes.get(partition)
         if not events and (previous is None or previous.done()):  # nothing to wait for
             return await send_state(partition, changes + store.checkpoint(partition))
@@ -196,25 +201,64 @@ def create_app(settings: Settings, process: Process | None = None,
         except ProducerSendError:  # e.g. larger than the producer's max request size
             return await send(settings.dlq_topic, dlq_record(reason, keep_value=False, **kw))
 
-    async def handle(event: Any) -> None:
-        message = event.message
-        if store is not None:
-            await store.ensure(message.partition)
+    def stand_in(message: Any) -> asyncio.Future[tuple[Any, ...]]:
+        """The baseline's outcome, computed here (decoding included) like the engine's."""
+        assert process_stub is not None
+        fut: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
         try:
             snapshot = snapshot_from_record(message.value, message.headers, message.timestamp,
                                             max_bytes=settings.max_snapshot_bytes)
         except BadRecord as exc:
-            deliveries = [await dead_letter(str(exc), message)]
+            fut.set_result(Outcome.rejected(str(exc)))
         else:
-            try:
-                deliveries = await publish(message.partition, snapshot)
-            except (ProducerSendError, KafkaError):
-                raise
-            except Exception as exc:  # an engine bug must not stop the stream: park the record
-                log.exception("processing %s[%d]@%d failed", message.topic, message.partition,
-                              message.offset)
-                deliveries = [await dead_letter(f"internal error: {exc!r}", message)]
+            fut.set_result(Outcome(snapshot.source, process_stub(snapshot, clock()), []))
+        return fut
+
+    # Records on their way: sent to the engine, outcome not published yet, in arrival order.
+    # The agent keeps reading while the engine process works; the records at the head whose
+    # outcome has come back are published and acked in order, by the agent between records, or
+    # by a drain task when the agent has nothing to read (the newest outcome came back). Bounded:
+    # when MAX_IN_FLIGHT records are out, the agent waits for the oldest.
+    in_flight: deque[tuple[Any, asyncio.Future[tuple[Any, ...]]]] = deque()
+    finishing = asyncio.Lock()  # one finisher at a time keeps the order
+    draining: list[asyncio.Task[None]] = []
+
+    async def finish(event: Any, outcome: Outcome) -> None:
+        message = event.message
+        if store is not None and message.partition not in store.parts:
+            return  # revoked meanwhile: its next owner reads the record again
+        if outcome.dead_letter is not None:
+            deliveries = [await dead_letter(outcome.dead_letter, message)]
+        else:
+            deliveries = await publish(message.partition, outcome)
         acks.add(message.tp, event.ack, deliveries)
+
+    async def finish_ready() -> None:
+        async with finishing:
+            while in_flight and in_flight[0][1].done():
+                event, reply = in_flight.popleft()
+                await finish(event, Outcome._make(reply.result()))
+
+    async def drain() -> None:
+        try:
+            await finish_ready()
+        except Exception as exc:  # a produce not acknowledged, or the engine process gone
+            on_delivery_failure(exc)
+
+    def outcome_back(reply: asyncio.Future[Any]) -> None:
+        if in_flight and in_flight[-1][1] is reply and not any(not t.done() for t in draining):
+            draining[:] = [asyncio.ensure_future(drain())]
+
+    async def finish_all(timeout: float) -> None:
+        """Publish everything in flight (at revocation), waiting at most `timeout`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while in_flight:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                log.warning("%d records still in flight at revocation", len(in_flight))
+                return
+            await asyncio.wait([in_flight[-1][1]], timeout=left)
+            await finish_ready()
 
     @app.agent(source, name="streamer.dedup")
     async def dedup(stream: Any) -> None:
@@ -226,21 +270,37 @@ def create_app(settings: Settings, process: Process | None = None,
         health.agent_running = True
         try:
             async for event in stream.noack().events():
-                try:
-                    await handle(event)
-                except (ProducerSendError, KafkaError) as exc:
-                    on_delivery_failure(exc)
-                    raise
+                if store is None:
+                    reply = stand_in(event.message)
+                else:
+                    message = event.message
+                    await store.ensure(message.partition)
+                    reply = store.submit(message.value, message.headers, message.timestamp,
+                                         clock())
+                    reply.add_done_callback(outcome_back)
+                in_flight.append((event, reply))
+                if len(in_flight) >= MAX_IN_FLIGHT:
+                    await asyncio.wait([in_flight[0][1]])
+                await finish_ready()
+        except (ProducerSendError, KafkaError, EngineError) as exc:
+            on_delivery_failure(exc)
+            raise
         finally:
             health.agent_running = False
+            if store is not None:
+                await store.engine.close()
 
     async def on_revoked(sender: Any, revoked: set[Any], **kwargs: Any) -> None:
-        # Let state writes in flight reach the producer before the partitions' next owner
-        # restores them (bounded: a write that cannot finish is read again from the input).
+        # Let records in flight and their state writes reach the producer before the
+        # partitions' next owner restores them (bounded: a record that cannot finish is read
+        # again from the input by the next owner).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REVOKE_WAIT_SECONDS
+        await finish_all(REVOKE_WAIT_SECONDS)
         writes = [state_writes[tp.partition] for tp in revoked
                   if tp.topic == settings.input_topic and tp.partition in state_writes]
         if writes:
-            await asyncio.wait(writes, timeout=REVOKE_WAIT_SECONDS)
+            await asyncio.wait(writes, timeout=max(0.1, deadline - loop.time()))
         acks.forget(revoked)
 
     async def on_assigned(sender: Any, assigned: set[Any], **kwargs: Any) -> None:

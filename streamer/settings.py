@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     max_snapshot_bytes: int = 5 * 1024 * 1024
     session_timeout_seconds: float = Field(10.0, ge=6.0, le=300.0)
     data_dir: Path = Path("/tmp/streamer")  # faust's datadir (STREAMER_DATA_DIR)
+    # The engine runs in a child process by default (another core; the event loop stays free
+    # for Kafka); in the worker's own process it needs less memory and one core.
+    engine_in_process: bool = False
 
     # Dedup core
     num_perm: int = Field(32, ge=16, le=256)

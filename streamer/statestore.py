@@ -1,6 +1,7 @@
 """Dedup state kept in Kafka, so a restart or a rebalance re-sends nothing and loses nothing.
 
-The engine's state changes (`streamer.state`) go, after each input record, to a compacted topic
+The engine (in its own process, `streamer.engineclient`) returns each input record's state
+changes (`streamer.state`); they go to a compacted topic
 (`{app_id}-dedup-state`), into the same partition number as the input record; a partition's
 events go to the same partition number of the event topic. The order per input record is:
 events, their acks, then the state records (with the next event-topic offset they cover), then
@@ -27,10 +28,9 @@ from datetime import datetime
 from typing import Any
 
 from streamer.codec import dumps, loads
-from streamer.engine import Deduplicator
-from streamer.model import Event, Snapshot
+from streamer.engineclient import Engine, Outcome
+from streamer.model import Event
 from streamer.settings import Settings
-from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
 
 log = logging.getLogger("streamer.state")
 
@@ -69,7 +69,7 @@ class RestoreStats:
 class StateStore:
     """The engine, partitioned like the input topic, with its state in Kafka."""
 
-    def __init__(self, settings: Settings, engine: Deduplicator) -> None:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
         self.parts: dict[int, PartitionState] = {}
@@ -101,6 +101,7 @@ class StateStore:
     async def _read(self, partition: int) -> RestoreStats:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
+        await self.engine.start()
         start = time.perf_counter()
         part = PartitionState()
         state_tp = TopicPartition(self.settings.state_topic_name, partition)
@@ -111,14 +112,15 @@ class StateStore:
         await consumer.start()
         try:
             records = 0
+            applied: list[asyncio.Future[None]] = []
             consumer.assign([state_tp])
             await consumer.seek_to_beginning(state_tp)
             end = (await consumer.end_offsets([state_tp]))[state_tp]
             while await consumer.position(state_tp) < end:
                 batch = await consumer.getmany(state_tp, timeout_ms=1000, max_records=READ_BATCH)
-                for msg in batch.get(state_tp, []):
-                    records += 1
-                    self._apply(part, msg.key, msg.value)
+                msgs = batch.get(state_tp, [])
+                records += len(msgs)
+                applied.append(self.engine.call("apply", self._sort(part, msgs)))
             consumer.assign([out_tp])
             end = (await consumer.end_offsets([out_tp]))[out_tp]
             consumer.seek(out_tp, part.output_offset)
@@ -129,36 +131,46 @@ class StateStore:
             part.output_offset = part.saved_offset = end
         finally:
             await consumer.stop()
-        finish_restore(self.engine)
+        await asyncio.gather(*applied)
+        flashes = await self.engine.call("finish", sorted(part.sources))
         self.parts[partition] = part
-        flashes = sum(len(self.engine.sources[s]) for s in part.sources if s in self.engine.sources)
         return RestoreStats(partition, records, flashes, len(part.replayed),
                             time.perf_counter() - start)
 
-    def _apply(self, part: PartitionState, key: bytes, value: bytes | None) -> None:
-        parsed = parse_key(key)
-        if parsed is None:
-            if value is not None:
-                part.output_offset = part.saved_offset = loads(value)["output_offset"]
-            return
-        source, cid = parsed
-        part.sources.add(source)
-        apply_record(self.engine, StateRecord(source, cid, loads(value) if value else None))
+    @staticmethod
+    def _sort(part: PartitionState, msgs: list[Any]) -> list[tuple[bytes, bytes | None]]:
+        """The partition's own record is read here; the flashes' records go to the engine."""
+        flashes = []
+        for msg in msgs:
+            parsed = parse_key(msg.key)
+            if parsed is None:
+                if msg.value is not None:
+                    part.output_offset = part.saved_offset = loads(msg.value)["output_offset"]
+            else:
+                part.sources.add(parsed[0])
+                flashes.append((msg.key, msg.value))
+        return flashes
 
     def forget(self, partitions: Iterable[int]) -> None:
         """Partitions moved to another worker: drop their sources from memory."""
         for p in partitions:
             part = self.parts.pop(p, None)
-            if part is not None:
-                for source in part.sources:
-                    self.engine.sources.pop(source, None)
+            if part is not None and part.sources:
+                self.engine.tell("forget", sorted(part.sources))
 
     # -- processing ----------------------------------------------------------------------------
-    def process(self, partition: int, snapshot: Snapshot, now: datetime) -> list[Event]:
-        """The engine's events for a snapshot, less those already in the event topic."""
+    def submit(self, value: bytes | None, headers: Any, timestamp: float | None, now: datetime
+               ) -> asyncio.Future[tuple[Any, ...]]:
+        """Send an input record to the engine; the future gets what it comes to (an Outcome's
+        fields)."""
+        return self.engine.call("process", value, headers, timestamp,
+                                self.settings.max_snapshot_bytes, now.timestamp())
+
+    def fresh(self, partition: int, outcome: Outcome) -> list[Event]:
+        """The outcome's events, less those already in the event topic."""
         part = self.parts[partition]
-        part.sources.add(snapshot.source)
-        events = self.engine.process(snapshot, now=now).events
+        part.sources.add(outcome.source)
+        events = outcome.events
         if part.replayed:
             fresh = [e for e in events if e.event_id not in part.replayed]
             part.replayed.difference_update(e.event_id for e in events)
@@ -170,15 +182,6 @@ class StateStore:
         part = self.parts.get(partition)
         if part is not None:  # (a partition revoked meanwhile is its new owner's business)
             part.output_offset = max(part.output_offset, next_offset)
-
-    def changes(self) -> list[tuple[bytes, bytes | None]]:
-        """The engine's state records changed since the last call (key, JSON value or None =
-        tombstone): taken right after a record is processed, written once its events are
-        acknowledged."""
-        return [
-            (state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)
-            for r in drain_changes(self.engine)
-        ]
 
     def checkpoint(self, partition: int) -> list[tuple[bytes, bytes | None]]:
         """The partition's own record, when the event-topic offset it accounts for moved."""

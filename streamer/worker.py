@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_flag(parser, "state_topic",
                      help="compacted topic of dedup state (default: APP_ID-dedup-state)")
     add_setting_flag(parser, "profiles", help="site profiles JSON file")
+    add_setting_flag(parser, "engine_in_process", metavar="BOOL",
+                     help="run the dedup engine in the worker's own process: less memory, one "
+                          "core (default: false, a child process)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

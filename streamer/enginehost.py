@@ -1,0 +1,104 @@
+"""The engine process (`python -m streamer.enginehost`), started by the worker's EngineProcess.
+
+It owns the `Deduplicator` for every partition its worker holds: it decodes each input record,
+runs the engine, and returns the events and the state records they changed; on restore it loads
+state records. Requests are answered in order, in batches: everything that arrived while it was
+busy is read at once and answered with one write. It exits when its stdin closes, and ignores
+SIGINT/SIGTERM: stopping is its worker's decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from datetime import UTC, datetime
+from typing import Any
+
+from streamer.codec import BadRecord, dumps, loads
+from streamer.engine import Deduplicator
+from streamer.engineclient import READ_CHUNK, Outcome, frame, unframe
+from streamer.envelope import Headers, snapshot_from_record
+from streamer.settings import DedupConfig
+from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
+from streamer.statestore import parse_key, state_key
+
+log = logging.getLogger("streamer.engine")
+
+
+class Host:
+    """The requests the worker may send; each returns the reply's value."""
+
+    def __init__(self) -> None:
+        self.engine = Deduplicator()
+
+    def handle(self, request: tuple[str, tuple[Any, ...]]) -> tuple[str, Any]:
+        op, args = request
+        try:
+            return "ok", getattr(self, f"op_{op}")(*args)
+        except Exception as exc:
+            log.exception("engine request %r failed", op)
+            return "error", f"engine request {op!r} failed: {exc!r}"
+
+    def op_init(self, config: DedupConfig) -> None:
+        self.engine = Deduplicator(config)
+
+    def op_process(self, value: bytes | None, headers: Headers | None, timestamp: float | None,
+                   max_bytes: int, now: float) -> tuple[Any, ...]:
+        """The record's Outcome, as a plain tuple (see Outcome)."""
+        try:
+            snapshot = snapshot_from_record(value, headers, timestamp, max_bytes=max_bytes)
+        except BadRecord as exc:
+            return tuple(Outcome.rejected(str(exc)))
+        try:
+            events = self.engine.process(snapshot, now=datetime.fromtimestamp(now, UTC)).events
+        except Exception as exc:  # an engine bug must not stop the stream: park the record
+            log.exception("processing a snapshot of %s failed", snapshot.source)
+            return tuple(Outcome.rejected(f"internal error: {exc!r}", snapshot.source))
+        changes = [(state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)
+                   for r in drain_changes(self.engine)]
+        return (snapshot.source, events, changes, None)
+
+    def op_apply(self, records: list[tuple[bytes, bytes | None]]) -> None:
+        """State records read back from the state topic (not the partition's own record)."""
+        for key, value in records:
+            parsed = parse_key(key)
+            if parsed is not None:
+                source, cid = parsed
+                apply_record(self.engine, StateRecord(source, cid, loads(value) if value else None))
+
+    def op_finish(self, sources: list[str]) -> int:
+        """A restore is complete: the flashes now known for `sources`."""
+        finish_restore(self.engine)
+        return sum(len(self.engine.sources[s]) for s in sources if s in self.engine.sources)
+
+    def op_forget(self, sources: list[str]) -> None:
+        for source in sources:
+            self.engine.sources.pop(source, None)
+
+
+def serve(inp: int, out: int) -> int:
+    host = Host()
+    buf = bytearray()
+    while chunk := os.read(inp, READ_CHUNK):
+        buf += chunk
+        requests, used = unframe(buf)
+        del buf[:used]
+        if requests:
+            reply = memoryview(b"".join(frame(host.handle(r)) for r in requests))
+            while reply:
+                reply = reply[os.write(out, reply):]
+    return 0
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    out = os.dup(1)
+    os.dup2(2, 1)  # a stray print must not corrupt the replies
+    return serve(0, out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
