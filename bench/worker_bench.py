@@ -170,8 +170,10 @@ def serve_baseline() -> int:
 
 
 class Bench:
-    def __init__(self, bootstrap: str, workdir: str, broker_pid: int | None = None) -> None:
+    def __init__(self, bootstrap: str, workdir: str, broker_pid: int | None = None,
+                 engine_in_process: bool = False) -> None:
         self.bootstrap = bootstrap
+        self.engine_in_process = engine_in_process
         self.broker_pid = broker_pid  # a local broker's JVM: its CPU is reported too
         self.workdir = workdir
         self.run_id = f"{int(time.time())}"
@@ -226,6 +228,8 @@ class Bench:
             cmd = [sys.executable, "-m", "bench.worker_bench", "--serve-baseline"]
         else:
             cmd = [sys.executable, "-m", "streamer", "run"]
+            if self.engine_in_process:
+                cmd += ["--engine-in-process", "true"]
             for k, v in flags.items():
                 cmd += ["--" + k.replace("_", "-"), v]
         log = open(f"{self.workdir}/{mode}-{port}.log", "wb")  # noqa: SIM115
@@ -384,7 +388,7 @@ async def bench_main(args: argparse.Namespace) -> None:
         bootstrap = broker.bootstrap
     try:
         bench = Bench(bootstrap, tempfile.mkdtemp(prefix="worker-bench-"),
-                      broker.pid if broker is not None else None)
+                      broker.pid if broker is not None else None, args.engine_in_process)
         records = bench_input(args.snapshots, interval=args.interval)
         sources = len({d['source'] for d in records})
         input_topic = f"bench-in-{bench.run_id}"
@@ -436,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="throughput runs per mode")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--engine-in-process", action="store_true",
+                        help="run the dedup worker with its engine in its own process")
     parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_baseline:
