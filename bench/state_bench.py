@@ -138,7 +138,7 @@ asyncio.run(main())
 """
 
 
-async def worker_rss(bootstrap: str, topic: str) -> None:
+async def worker_rss(bootstrap: str, topic: str, in_process: bool) -> None:
     """`streamer run` itself restoring the same state topic: its RSS once /ready says 200."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -147,17 +147,20 @@ async def worker_rss(bootstrap: str, topic: str) -> None:
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
-    await admin.create_topics([NewTopic(topic + "-in", 1, 1)])
+    name = topic + ("-local" if in_process else "")  # the worker's own topics and group
+    await admin.create_topics([NewTopic(name + "-in", 1, 1)])
+    env = {"STREAMER_STATE_TOPIC": topic, "STREAMER_ENGINE_IN_PROCESS": str(in_process).lower()}
     await admin.close()
-    worker = Worker(bootstrap, [topic + "-in", topic + "-events", topic + "-dlq"], topic,
-                    Path(f"/tmp/{topic}-worker"), env={"STREAMER_STATE_TOPIC": topic}, verbose=1)
+    worker = Worker(bootstrap, [name + "-in", topic + "-events", name + "-dlq"], name,
+                    Path(f"/tmp/{name}-worker"), env=env, verbose=1)
     try:
         t = time.perf_counter()
         await worker.wait_ready(timeout=120.0)
         ready = time.perf_counter() - t
         rss, each = tree_rss_mb(worker.proc.pid)
         restored = [x for x in worker.log.read_text().splitlines() if "restored partition" in x]
-        print(f"worker (streamer run): ready {ready:.1f} s after start, RSS {rss:.0f} MB "
+        mode = "engine in process" if in_process else "engine process"
+        print(f"worker (streamer run, {mode}): ready {ready:.1f} s after start, RSS {rss:.0f} MB "
               f"(worker {each[0]:.0f} + engine process {sum(each[1:]):.0f}; target <= 300 MB), "
               f"{cpu_seconds(worker.proc.pid):.1f} s CPU in the worker; "
               f"{restored[-1].split('restored ', 1)[-1] if restored else 'no restore logged'}")
@@ -182,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(fill(args.bootstrap, topic, args.flashes, args.sources))
         subprocess.run([sys.executable, "-c", RESTORE, args.bootstrap, topic, str(args.flashes),
                         str(args.sources)], check=True, cwd=REPO)
-        asyncio.run(worker_rss(args.bootstrap, topic))
+        for in_process in (False, True):
+            asyncio.run(worker_rss(args.bootstrap, topic, in_process))
     finally:
         if broker is not None:
             broker.close()

@@ -17,7 +17,7 @@ from typing import Any
 
 from streamer.codec import BadRecord, dumps, loads
 from streamer.engine import Deduplicator
-from streamer.engineclient import READ_CHUNK, Outcome, frame, unframe
+from streamer.engineclient import READ_CHUNK, Outcome, frame, trim_heap, unframe
 from streamer.envelope import Headers, snapshot_from_record
 from streamer.settings import DedupConfig
 from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
@@ -70,6 +70,7 @@ class Host:
     def op_finish(self, sources: list[str]) -> int:
         """A restore is complete: the flashes now known for `sources`."""
         finish_restore(self.engine)
+        trim_heap()
         return sum(len(self.engine.sources[s]) for s in sources if s in self.engine.sources)
 
     def op_forget(self, sources: list[str]) -> None:

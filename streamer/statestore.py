@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from streamer.codec import dumps, loads
-from streamer.engineclient import Engine, Outcome
+from streamer.engineclient import Engine, Outcome, trim_heap
 from streamer.model import Event
 from streamer.settings import Settings
 
@@ -133,6 +133,7 @@ class StateStore:
             await consumer.stop()
         await asyncio.gather(*applied)
         flashes = await self.engine.call("finish", sorted(part.sources))
+        trim_heap()
         self.parts[partition] = part
         return RestoreStats(partition, records, flashes, len(part.replayed),
                             time.perf_counter() - start)
