@@ -1,6 +1,6 @@
 """Fault scenarios against a real broker, N runs each, and the figures the issue asks for.
 
-    python -m bench.faults [--runs N] [--snapshots N] [--only kill,broker,join,down]
+    python -m bench.faults [--runs N] [--snapshots N] [--only kill,engine,broker,join,down]
 
 Per scenario: runs, events expected (the in-process engine on the same input), events seen
 (records in the event topic), duplicates (copies of an id beyond the first), losses (expected
@@ -27,7 +27,7 @@ from typing import Any
 from tests.integration import faultkit
 from tests.integration.faultkit import Outcome
 
-SCENARIOS = ("kill", "broker-stop", "broker-kill", "join", "down")
+SCENARIOS = ("kill", "engine-kill", "broker-stop", "broker-kill", "join", "down")
 
 
 async def run_one(name: str, broker: Any, workdir: Path, seed: int, snapshots: int,
@@ -35,6 +35,9 @@ async def run_one(name: str, broker: Any, workdir: Path, seed: int, snapshots: i
     if name == "kill":
         return await faultkit.kill_worker(broker.bootstrap, workdir, seed, snapshots, kills, 2,
                                           timeout=600)
+    if name == "engine-kill":
+        return await faultkit.kill_engine(broker.bootstrap, workdir, seed, snapshots // 2,
+                                          max(2, kills // 2), timeout=600)
     if name in ("broker-stop", "broker-kill"):
         return await faultkit.restart_broker(broker, workdir, seed, snapshots // 2,
                                              how=name.split("-")[1], timeout=600)

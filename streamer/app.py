@@ -132,11 +132,14 @@ def create_app(settings: Settings, process: Process | None = None,
     def on_delivery_failure(exc: BaseException) -> None:
         # Stop rather than skip: the record stays uncommitted and is processed again on restart.
         if health.failure is None:
-            health.failure = f"produce failed: {exc!r}"
-            log.error("a produce was not acknowledged (%r); stopping, input not committed", exc)
+            what = "engine failed" if isinstance(exc, EngineError) else "produce failed"
+            health.failure = f"{what}: {exc!r}"
+            log.error("%s (%r); stopping, input not committed", what, exc)
             crashing.add(asyncio.ensure_future(app.crash(exc)))
 
     acks = InOrderAcks(on_delivery_failure)
+    if store is not None:
+        store.engine.on_gone = on_delivery_failure  # also when no record is waiting for it
 
     async def send(topic: str, rec: OutRecord, partition: int | None = None
                    ) -> asyncio.Future[Any]:

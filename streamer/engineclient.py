@@ -22,6 +22,7 @@ import pickle
 import struct
 import sys
 from collections import deque
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from streamer.model import Event
@@ -86,6 +87,9 @@ class EngineProcess:
         self._gone: EngineError | None = None
         self._starting: asyncio.Future[None] | None = None
         self._unsent: list[bytes] = []  # requests made in this turn of the event loop
+        self._closing = False
+        # told when the child ends without being closed, even with no request waiting
+        self.on_gone: Callable[[EngineError], object] | None = None
 
     async def start(self) -> None:
         """Start the child once (callers wait for the first); raises EngineError if it can't."""
@@ -150,12 +154,15 @@ class EngineProcess:
             fut = self._waiting.popleft()
             if not fut.done():
                 fut.set_exception(self._gone)
+        if not self._closing and self.on_gone is not None:
+            self.on_gone(self._gone)
 
     async def close(self) -> None:
         """Close the child's input: it finishes what it was sent and exits."""
         proc = self._proc
         if proc is None or proc.stdin is None:
             return
+        self._closing = True
         if self._gone is None:
             self._gone = EngineError("the engine process was closed")
         if self._unsent:
@@ -178,6 +185,7 @@ class LocalEngine:
     def __init__(self, config: DedupConfig) -> None:
         self.config = config
         self._host: Any = None
+        self.on_gone: Callable[[EngineError], object] | None = None  # (never: no child)
 
     async def start(self) -> None:
         if self._host is None:

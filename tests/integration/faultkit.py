@@ -614,6 +614,43 @@ async def kill_worker(bootstrap: str, workdir: Path, seed: int, snapshots: int =
     return fleet.outcome
 
 
+async def kill_engine(bootstrap: str, workdir: Path, seed: int, snapshots: int = 2500,
+                      kills: int = 2, rate: float = 150.0, timeout: float = 120.0) -> Outcome:
+    """SIGKILL the worker's engine process `kills` times mid-stream: the worker must stop by
+    itself with an error (a planned exit here, not counted as unplanned), without committing
+    what it had not published; started again, as a supervisor would, it goes on."""
+    async with scenario("kill -9 engine process", bootstrap, workdir, seed, snapshots, rate) as (
+            fleet, publisher, rng):
+        fleet.start()
+        for point in sorted(rng.uniform(0.1, 0.8) * snapshots for _ in range(kills)):
+            worker = fleet.workers["w1"]
+            await worker.wait_ready(timeout)
+            await fleet.wait_progress(int(point), timeout)
+            await asyncio.sleep(rng.uniform(0.0, 2.0))
+            children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children")
+            engines = [int(pid) for pid in children.read_text().split()]
+            if len(engines) != 1:
+                fleet.outcome.problems.append(f"{worker.name} has {len(engines)} children")
+            for pid in engines:
+                os.kill(pid, signal.SIGKILL)
+            await fleet.mark(f"SIGKILL the engine of {worker.name} at "
+                             f"{await fleet.progress()} committed")
+            try:
+                code = await asyncio.to_thread(worker.proc.wait, 30)
+            except subprocess.TimeoutExpired:
+                fleet.outcome.problems.append(f"{worker.name} ran on without its engine")
+                worker.kill()
+                code = 0
+            if code == 0:
+                fleet.outcome.problems.append(f"{worker.name} exited 0 without its engine")
+            await fleet.mark(f"{worker.name} stopped by itself ({code}); restarting it")
+            await fleet.kafka.fence(fleet.app_id)
+            fleet.start()
+        await finish(fleet, publisher, timeout)
+        await stop_all(fleet)
+    return fleet.outcome
+
+
 async def _kill_and_restart(fleet: Fleet, when: str) -> None:
     worker = fleet.workers["w1"]
     ready = worker.get("/ready")[0] == 200

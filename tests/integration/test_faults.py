@@ -1,6 +1,6 @@
 """Fault tests of `streamer run` (marker `faults`): every flash published once, none lost,
-across kill -9 of the worker, a broker restart, a second worker joining and leaving, and Kafka
-being down at start-up.
+across kill -9 of the worker or of its engine process, a broker restart, a second worker
+joining and leaving, and Kafka being down at start-up.
 
 Each test runs real worker subprocesses against a real broker on a bench.synth crawl and
 compares the whole event topic with the in-process engine's output on the same input (see
@@ -37,6 +37,15 @@ async def test_kill_9_at_random_points_sends_every_event_once(
                                          kills=3, early_kills=1)
     assert outcome.expected > 150
     assert sum("SIGKILL" in n for n in outcome.notes) == 4, outcome.report()
+    check(outcome)
+
+
+@pytest.mark.timeout(150)
+async def test_kill_9_of_the_engine_process_stops_the_worker_and_loses_nothing(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    outcome = await faultkit.kill_engine(kafka_bootstrap, tmp_path, seed=4, snapshots=2500,
+                                         kills=2)
+    assert sum("stopped by itself" in n for n in outcome.notes) == 2, outcome.report()
     check(outcome)
 
 
