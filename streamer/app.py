@@ -29,9 +29,8 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from streamer.acks import InOrderAcks
-from streamer.codec import BadRecord
-from streamer.engineclient import EngineError, Outcome, engine_for
-from streamer.envelope import OutRecord, dlq_record, event_record, snapshot_from_record
+from streamer.engineclient import EngineError, Outcome, engine_for, outcome_of
+from streamer.envelope import OutRecord, dlq_record, event_record
 from streamer.model import Event, Snapshot
 from streamer.settings import Settings
 from streamer.statestore import StateStore
@@ -208,13 +207,8 @@ def create_app(settings: Settings, process: Process | None = None,
         """The baseline's outcome, computed here (decoding included) like the engine's."""
         assert process_stub is not None
         fut: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
-        try:
-            snapshot = snapshot_from_record(message.value, message.headers, message.timestamp,
-                                            max_bytes=settings.max_snapshot_bytes)
-        except BadRecord as exc:
-            fut.set_result(Outcome.rejected(str(exc)))
-        else:
-            fut.set_result(Outcome(snapshot.source, process_stub(snapshot, clock()), []))
+        fut.set_result(outcome_of(process_stub, message.value, message.headers,
+                                  message.timestamp, settings.max_snapshot_bytes, clock()))
         return fut
 
     # Records on their way: sent to the engine, outcome not published yet, in arrival order.
@@ -224,7 +218,7 @@ def create_app(settings: Settings, process: Process | None = None,
     # when MAX_IN_FLIGHT records are out, the agent waits for the oldest.
     in_flight: deque[tuple[Any, asyncio.Future[tuple[Any, ...]]]] = deque()
     finishing = asyncio.Lock()  # one finisher at a time keeps the order
-    draining: list[asyncio.Task[None]] = []
+    drainer: asyncio.Task[None] | None = None
 
     async def finish(event: Any, outcome: Outcome) -> None:
         message = event.message
@@ -249,12 +243,12 @@ def create_app(settings: Settings, process: Process | None = None,
             on_delivery_failure(exc)
 
     def outcome_back(reply: asyncio.Future[Any]) -> None:
-        if in_flight and in_flight[-1][1] is reply and not any(not t.done() for t in draining):
-            draining[:] = [asyncio.ensure_future(drain())]
+        nonlocal drainer
+        if in_flight and in_flight[-1][1] is reply and (drainer is None or drainer.done()):
+            drainer = asyncio.ensure_future(drain())
 
-    async def finish_all(timeout: float) -> None:
-        """Publish everything in flight (at revocation), waiting at most `timeout`."""
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def finish_all(deadline: float) -> None:
+        """Publish everything in flight (at revocation), until the loop time `deadline`."""
         while in_flight:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
@@ -299,7 +293,7 @@ def create_app(settings: Settings, process: Process | None = None,
         # again from the input by the next owner).
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REVOKE_WAIT_SECONDS
-        await finish_all(REVOKE_WAIT_SECONDS)
+        await finish_all(deadline)
         writes = [state_writes[tp.partition] for tp in revoked
                   if tp.topic == settings.input_topic and tp.partition in state_writes]
         if writes:

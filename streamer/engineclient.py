@@ -23,9 +23,12 @@ import struct
 import sys
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from streamer.model import Event
+from streamer.codec import BadRecord
+from streamer.envelope import Headers, snapshot_from_record
+from streamer.model import Event, Snapshot
 from streamer.settings import DedupConfig
 
 log = logging.getLogger("streamer.engine")
@@ -70,6 +73,22 @@ class Outcome(NamedTuple):
     @classmethod
     def rejected(cls, reason: str, source: str = "") -> Outcome:
         return cls(source, [], [], reason)
+
+
+def outcome_of(process: Callable[[Snapshot, datetime], list[Event]], value: bytes | None,
+               headers: Headers | None, timestamp: float | None, max_bytes: int,
+               now: datetime) -> Outcome:
+    """Decode one input record and run `process` on it (no state changes): a bad record or a
+    failing `process` gives the dead-letter reason instead, and the stream goes on."""
+    try:
+        snapshot = snapshot_from_record(value, headers, timestamp, max_bytes=max_bytes)
+    except BadRecord as exc:
+        return Outcome.rejected(str(exc))
+    try:
+        return Outcome(snapshot.source, process(snapshot, now), [])
+    except Exception as exc:  # an engine bug must not stop the stream: park the record
+        log.exception("processing a snapshot of %s failed", snapshot.source)
+        return Outcome.rejected(f"internal error: {exc!r}", snapshot.source)
 
 
 class EngineError(Exception):
@@ -124,10 +143,6 @@ class EngineProcess:
         if proc is not None and proc.stdin is not None and not proc.stdin.is_closing():
             proc.stdin.write(b"".join(unsent))
 
-    def tell(self, op: str, *args: Any) -> None:
-        """A request whose reply only matters if it fails (then it is logged)."""
-        self.call(op, *args).add_done_callback(_log_failure)
-
     async def _read(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
         buf = bytearray()
@@ -178,7 +193,7 @@ class EngineProcess:
 
 
 class LocalEngine:
-    """The same requests answered in the worker's own process (`engine_process=false`): less
+    """The same requests answered in the worker's own process (`engine_in_process=true`): less
     memory (no second interpreter, numpy and index under one roof), but the engine then shares
     the event loop's core."""
 
@@ -206,9 +221,6 @@ class LocalEngine:
             fut.set_exception(EngineError(value))
         return fut
 
-    def tell(self, op: str, *args: Any) -> None:
-        self.call(op, *args).add_done_callback(_log_failure)
-
     async def close(self) -> None:
         self._host = None
 
@@ -221,12 +233,17 @@ def trim_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+Engine = EngineProcess | LocalEngine
+
+
+def tell(engine: Engine, op: str, *args: Any) -> None:
+    """A request whose reply only matters if it fails (then it is logged)."""
+    engine.call(op, *args).add_done_callback(_log_failure)
+
+
 def _log_failure(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled() and fut.exception() is not None:
         log.error("engine request failed: %s", fut.exception())
-
-
-Engine = EngineProcess | LocalEngine
 
 
 def engine_for(config: DedupConfig, in_process: bool) -> Engine:

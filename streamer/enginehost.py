@@ -15,10 +15,11 @@ import signal
 from datetime import UTC, datetime
 from typing import Any
 
-from streamer.codec import BadRecord, dumps, loads
+from streamer.codec import dumps, loads
 from streamer.engine import Deduplicator
-from streamer.engineclient import READ_CHUNK, Outcome, frame, trim_heap, unframe
-from streamer.envelope import Headers, snapshot_from_record
+from streamer.engineclient import READ_CHUNK, frame, outcome_of, trim_heap, unframe
+from streamer.envelope import Headers
+from streamer.model import Event, Snapshot
 from streamer.settings import DedupConfig
 from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
 from streamer.statestore import parse_key, state_key
@@ -46,18 +47,16 @@ class Host:
     def op_process(self, value: bytes | None, headers: Headers | None, timestamp: float | None,
                    max_bytes: int, now: float) -> tuple[Any, ...]:
         """The record's Outcome, as a plain tuple (see Outcome)."""
-        try:
-            snapshot = snapshot_from_record(value, headers, timestamp, max_bytes=max_bytes)
-        except BadRecord as exc:
-            return tuple(Outcome.rejected(str(exc)))
-        try:
-            events = self.engine.process(snapshot, now=datetime.fromtimestamp(now, UTC)).events
-        except Exception as exc:  # an engine bug must not stop the stream: park the record
-            log.exception("processing a snapshot of %s failed", snapshot.source)
-            return tuple(Outcome.rejected(f"internal error: {exc!r}", snapshot.source))
+        outcome = outcome_of(self._events, value, headers, timestamp, max_bytes,
+                             datetime.fromtimestamp(now, UTC))
+        if outcome.dead_letter is not None:
+            return tuple(outcome)
         changes = [(state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)
                    for r in drain_changes(self.engine)]
-        return (snapshot.source, events, changes, None)
+        return (outcome.source, outcome.events, changes, None)
+
+    def _events(self, snapshot: Snapshot, now: datetime) -> list[Event]:
+        return self.engine.process(snapshot, now=now).events
 
     def op_apply(self, records: list[tuple[bytes, bytes | None]]) -> None:
         """State records read back from the state topic (not the partition's own record)."""

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from streamer.codec import dumps, loads
-from streamer.engineclient import Engine, Outcome, trim_heap
+from streamer.engineclient import Engine, Outcome, tell, trim_heap
 from streamer.model import Event
 from streamer.settings import Settings
 
@@ -157,7 +157,7 @@ class StateStore:
         for p in partitions:
             part = self.parts.pop(p, None)
             if part is not None and part.sources:
-                self.engine.tell("forget", sorted(part.sources))
+                tell(self.engine, "forget", sorted(part.sources))
 
     # -- processing ----------------------------------------------------------------------------
     def submit(self, value: bytes | None, headers: Any, timestamp: float | None, now: datetime
