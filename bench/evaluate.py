@@ -18,7 +18,7 @@ from bench.synth import Stream, generate
 def run_engine(stream: Stream) -> list[Seen]:
     """Feed every snapshot, in crawl order, to a fresh Deduplicator; collect its decisions."""
     from streamer.codec import make_snapshot
-    from streamer.engine import Deduplicator
+    from streamer.core.engine import Deduplicator
     from streamer.settings import DedupConfig
 
     dedup = Deduplicator(DedupConfig())

@@ -82,9 +82,9 @@ class Result:
 
 
 def run_set(name: str, pairs: list[Pair]) -> Result:
-    from streamer.clean import clean_line
-    from streamer.match import decide
-    from streamer.model import Verdict
+    from streamer.core.clean import clean_line
+    from streamer.core.match import decide
+    from streamer.core.model import Verdict
 
     tp = fp = tp_any = fp_any = 0
     start = time.perf_counter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-import streamer.index as index
+import streamer.core.index as index
 from bench.evaluate import evaluate
 
 

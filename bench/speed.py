@@ -23,9 +23,9 @@ from pathlib import Path
 
 from bench.synth import generate
 from streamer.codec import dumps
-from streamer.engine import Deduplicator
-from streamer.extract import Profiles, ticker_lines
-from streamer.model import Snapshot
+from streamer.core.engine import Deduplicator
+from streamer.core.extract import Profiles, ticker_lines
+from streamer.core.model import Snapshot
 
 
 def write_stream(hours: float, seed: int, path: Path) -> int:
@@ -83,8 +83,8 @@ def end_to_end(path: Path) -> tuple[float, str]:
 
 MEMORY_PROBE = """
 import sys, time
-from streamer.engine import Deduplicator
-from streamer.inputs import read_inputs
+from streamer.core.engine import Deduplicator
+from streamer.cli.inputs import read_inputs
 from streamer.settings import DedupConfig
 engine = Deduplicator(DedupConfig(ttl_seconds=24 * 3600))
 def rss_mb():

@@ -77,9 +77,9 @@ async def fill(bootstrap: str, topic: str, flashes: int, sources: int) -> None:
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     from streamer.codec import dumps
-    from streamer.engine import Deduplicator
-    from streamer.state import drain_changes
-    from streamer.statestore import state_key
+    from streamer.core.engine import Deduplicator
+    from streamer.core.state import drain_changes
+    from streamer.kafka.statekeys import state_key
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -108,9 +108,10 @@ RESTORE = """
 import asyncio, json, sys, time
 from datetime import UTC, datetime
 from bench.state_bench import tree_rss_mb, snapshots, flash_lines
-from streamer.engineclient import EngineProcess, Outcome
+from streamer.kafka.engineclient import EngineProcess
+from streamer.kafka.wire import Outcome
 from streamer.settings import Settings
-from streamer.statestore import StateStore
+from streamer.kafka.statestore import StateStore
 bootstrap, topic, flashes, sources = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 settings = Settings(bootstrap_servers=bootstrap, state_topic=topic, output_topic=topic + "-events")
 

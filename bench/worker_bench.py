@@ -149,7 +149,7 @@ def bench_input(snapshots: int, seed: int = 5, interval: float = 1.0) -> list[di
 
 def _stub_events(snapshot: Any, now: datetime) -> list[Any]:
     """The baseline's 'engine': no dedup work, an event for sentinel snapshots only."""
-    from streamer.model import Event, Verdict
+    from streamer.core.model import Event, Verdict
 
     if not (snapshot.id or "").startswith(SENTINEL):
         return []
@@ -161,9 +161,9 @@ def serve_baseline() -> int:
     """Run the faust worker with the stub engine (configured by STREAMER_* env vars)."""
     import logging
 
-    from streamer.app import create_app
+    from streamer.cli.run import execute
+    from streamer.kafka.app import create_app
     from streamer.settings import Settings
-    from streamer.worker import execute
 
     logging.basicConfig(level=logging.WARNING)
     return execute(create_app(Settings(), process=_stub_events))
@@ -363,7 +363,7 @@ def cpu_seconds(pid: int, children: bool = False) -> float:
 def engine_alone(records: list[dict[str, Any]]) -> float:
     """Snapshots/s of the engine in this process, no Kafka: the ceiling for the worker."""
     from streamer.codec import make_snapshot
-    from streamer.engine import Deduplicator
+    from streamer.core.engine import Deduplicator
 
     snaps = [make_snapshot(**d) for d in records]
     engine = Deduplicator()

@@ -1,3 +1,3 @@
-from streamer.cli import main
+from streamer.cli.main import main
 
 raise SystemExit(main())

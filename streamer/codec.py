@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from streamer.model import Decision, Event, Snapshot, Verdict
+from streamer.core.model import Decision, Event, Snapshot, Verdict
 
 
 class BadRecord(ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from streamer.codec import make_snapshot
-from streamer.model import Snapshot
+from streamer.core.model import Snapshot
 
 MENU = [
     "Example News English",

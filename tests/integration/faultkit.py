@@ -45,7 +45,7 @@ from aiokafka.protocol.group import LeaveGroupRequest
 
 from bench.broker import load_local_kafka
 from streamer.codec import make_snapshot
-from streamer.engine import Deduplicator
+from streamer.core.engine import Deduplicator
 from tests.integration.workers import free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -25,8 +25,9 @@ from aiokafka import AIOKafkaProducer
 
 from bench.worker_bench import interleave, source_stream
 from streamer.codec import encode_event, make_snapshot
-from streamer.engine import Deduplicator
-from streamer.envelope import (
+from streamer.core.engine import Deduplicator
+from streamer.core.model import Snapshot
+from streamer.kafka.envelope import (
     DLQ_OFFSET,
     DLQ_PARTITION,
     DLQ_REASON,
@@ -34,7 +35,6 @@ from streamer.envelope import (
     DLQ_VALUE_DROPPED,
     snapshot_from_record,
 )
-from streamer.model import Snapshot
 from tests.integration.workers import read_all, running_worker, wait_committed
 
 pytestmark = pytest.mark.timeout(240)

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from streamer.cli.tailview import short_id
 from streamer.codec import encode_event
-from streamer.model import Event, Verdict
-from streamer.tailview import short_id
+from streamer.core.model import Event, Verdict
 from tests.integration.workers import free_port
 
 NewTopics = Callable[..., Awaitable[list[str]]]  # the `new_topics` fixture from conftest.py

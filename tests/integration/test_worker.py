@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaProducer
 
 from bench.worker_bench import interleave, source_stream
 from streamer.codec import make_snapshot
-from streamer.engine import Deduplicator
-from streamer.envelope import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
+from streamer.core.engine import Deduplicator
+from streamer.kafka.envelope import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
 from tests.integration.workers import (
     REPO,
     Worker,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from streamer.acks import InOrderAcks
+from streamer.kafka.acks import InOrderAcks
 
 
 async def test_a_record_waits_for_all_its_deliveries() -> None:

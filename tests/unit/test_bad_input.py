@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
+from streamer.cli.tailview import format_event
 from streamer.codec import BadRecord, decode_event, encode_event, make_snapshot
-from streamer.engine import Deduplicator
-from streamer.envelope import DLQ_REASON, DLQ_VALUE_DROPPED, dlq_record, snapshot_from_record
-from streamer.model import Snapshot, Verdict
+from streamer.core.engine import Deduplicator
+from streamer.core.model import Snapshot, Verdict
+from streamer.kafka.envelope import DLQ_REASON, DLQ_VALUE_DROPPED, dlq_record, snapshot_from_record
 from streamer.settings import DedupConfig, Settings
-from streamer.tailview import format_event
 
 WHEN = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 CAP = Settings().max_snapshot_bytes

@@ -2,7 +2,7 @@
 
 import pytest
 
-from streamer.clean import clean_line, fold, repair, split_attribution, strip_decorations
+from streamer.core.clean import clean_line, fold, repair, split_attribution, strip_decorations
 
 
 def test_display_text_keeps_wording_case_and_punctuation() -> None:

@@ -443,7 +443,7 @@ def test_dockerfile_copies_only_what_the_build_context_holds() -> None:
 
 
 def test_deploy_commands_name_streamer_subcommands() -> None:
-    from streamer import cli
+    from streamer.cli import main as cli
 
     cmds = _deploy_commands()
     seen = {argv[0] for argv in cmds.values()}
@@ -454,7 +454,7 @@ def test_deploy_commands_name_streamer_subcommands() -> None:
 
 
 def test_deploy_commands_parse_with_the_real_cli() -> None:
-    from streamer import cli
+    from streamer.cli import main as cli
 
     try:
         parser, _ = cli.make_parser()

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import orjson
 
-from streamer.engine import Deduplicator
-from streamer.model import Decision, SnapshotResult, Verdict
+from streamer.core.engine import Deduplicator
+from streamer.core.model import Decision, SnapshotResult, Verdict
+from streamer.core.state import export_state, import_state
 from streamer.settings import DedupConfig
-from streamer.state import export_state, import_state
 from tests.pages import T0, snap
 
 TICKER = [
@@ -170,7 +170,7 @@ def test_clock_is_per_source() -> None:
 
 
 def test_incremental_changes_restore_an_engine_that_decides_the_same() -> None:
-    from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
+    from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
 
     stream = [snap(TICKER, m) for m in range(0, 30, 5)] + [
         snap(["Dutch Police: Two were wounded in Rotterdam", *TICKER], 31),
@@ -198,7 +198,7 @@ def test_incremental_changes_restore_an_engine_that_decides_the_same() -> None:
 
 
 def test_evicted_flash_leaves_a_tombstone() -> None:
-    from streamer.state import drain_changes
+    from streamer.core.state import drain_changes
 
     engine = Deduplicator(DedupConfig(ttl_seconds=3600))
     engine.process(snap(TICKER))

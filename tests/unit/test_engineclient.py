@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from streamer.engine import Deduplicator
-from streamer.engineclient import EngineError, Outcome, engine_for
+from streamer.core.engine import Deduplicator
+from streamer.kafka.engineclient import EngineError, engine_for
+from streamer.kafka.wire import Outcome
 from streamer.settings import DedupConfig
 from tests.pages import page_text
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from streamer.codec import BadRecord, decode_event, encode_snapshot, make_snapshot
-from streamer.envelope import (
+from streamer.core.model import Event, Verdict
+from streamer.kafka.envelope import (
     DLQ_OFFSET,
     DLQ_PARTITION,
     DLQ_REASON,
@@ -17,7 +18,6 @@ from streamer.envelope import (
     event_record,
     snapshot_from_record,
 )
-from streamer.model import Event, Verdict
 
 PAGE = "Site\n\nBREAKING\nMinistry: bridge reopened in Tyre\n\nArticle\n"
 WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -3,7 +3,7 @@
 import pytest
 
 from streamer.codec import make_snapshot
-from streamer.extract import Profiles, ticker_lines
+from streamer.core.extract import Profiles, ticker_lines
 
 FLASHES = ["Dutch Police: Rotterdam shooter arrested", "Ceasefire in Gaza takes effect"]
 

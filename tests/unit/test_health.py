@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from streamer import health
+from streamer.cli import health
 from streamer.settings import Settings
 
 
@@ -122,7 +122,7 @@ def test_slow_endpoint_times_out_with_exit_1(
 
 
 def test_health_is_wired_into_the_cli(ready_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    from streamer import cli
+    from streamer.cli import main as cli
 
     monkeypatch.setenv("STREAMER_WEB_PORT", str(ready_port))
     monkeypatch.setenv("STREAMER_WEB_HOST", "127.0.0.1")

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from streamer import bands
-from streamer.bands import BandIndex
-from streamer.clean import fold
 from streamer.codec import make_snapshot
-from streamer.engine import Deduplicator
-from streamer.index import cleaned, minhash
+from streamer.core import bands
+from streamer.core.bands import BandIndex
+from streamer.core.clean import fold
+from streamer.core.engine import Deduplicator
+from streamer.core.index import cleaned, minhash
 
 
 class DictBands:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from streamer.clean import clean_line
-from streamer.match import decide
-from streamer.model import Verdict
+from streamer.core.clean import clean_line
+from streamer.core.match import decide
+from streamer.core.model import Verdict
 
 SAME = [
     ("Dutch Police: Rotterdam shooter arrested", "Dutch police: Rotterdam shooter arrested."),

@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from streamer import publish
+from streamer.cli import publish
+from streamer.cli.inputs import read_inputs
 from streamer.codec import decode_snapshot, source_of
-from streamer.inputs import read_inputs
-from streamer.kafkaconn import KafkaUnavailable, describe_error, partitions_of, unreachable_message
+from streamer.kafka.connection import (
+    KafkaUnavailable,
+    describe_error,
+    partitions_of,
+    unreachable_message,
+)
 
 GOOD = (
     '{"url": "https://www.almayadeen.net/breaking", "fetched_at": "2026-11-21T09:14:03Z", '

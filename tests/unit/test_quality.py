@@ -13,8 +13,8 @@ from bench.scoring import Seen, score
 from bench.synth import generate
 from bench.truth import FlashTruth, LineLabel
 from streamer.codec import make_snapshot
-from streamer.engine import Deduplicator
-from streamer.model import Verdict
+from streamer.core.engine import Deduplicator
+from streamer.core.model import Verdict
 from streamer.settings import DedupConfig
 
 T0 = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streamer.cli import main
+from streamer.cli.main import main
 from streamer.codec import encode_snapshot
 from tests.pages import page_text, snap
 
@@ -87,8 +87,8 @@ def test_stdin_directories_and_bare_pages(
     (pages / "notes.md").write_text("not a snapshot")
     stdin = io.BytesIO(encode_snapshot(snap(["Airspace closed at Ramon Airport"])) + b"\n")
 
-    from streamer import runner
-    from streamer.cli import make_parser
+    from streamer.cli import dedup as runner
+    from streamer.cli.main import make_parser
     from streamer.settings import Settings
 
     args = make_parser()[0].parse_args(["dedup", str(pages), "-"])

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from streamer import tail
+from streamer.cli import tail
+from streamer.cli.tailview import COLOR, PLAIN, EventFilter, format_event, parse_since, short_id
 from streamer.settings import Settings
-from streamer.tailview import COLOR, PLAIN, EventFilter, format_event, parse_since, short_id
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 

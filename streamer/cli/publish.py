@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from streamer.cli import add_kafka_flags
+from streamer.cli.flags import add_kafka_flags
+from streamer.cli.inputs import Item, read_inputs
 from streamer.codec import BadRecord, encode_snapshot
-from streamer.inputs import Item, read_inputs
-from streamer.kafkaconn import KafkaUnavailable, connect, partitions_of, stop_quietly
+from streamer.kafka.connection import KafkaUnavailable, connect, partitions_of, stop_quietly
 from streamer.settings import Settings
 
 

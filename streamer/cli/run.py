@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Iterator
 
-from streamer.cli import add_kafka_flags, add_setting_flag
+from streamer.cli.flags import add_kafka_flags, add_setting_flag
 from streamer.settings import Settings
 
 log = logging.getLogger("streamer.worker")
@@ -38,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from streamer.app import create_app
-    from streamer.startup import NotReadyServer, TopicLayoutError, prepare
+    from streamer.kafka.app import create_app
+    from streamer.kafka.startup import NotReadyServer, TopicLayoutError, prepare
 
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level

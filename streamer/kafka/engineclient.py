@@ -2,93 +2,29 @@
 
 The dedup engine is CPU-bound pure Python. Run inside the worker it would share one thread (and
 the GIL) with faust's fetching, producing, heartbeats and commits; in a child process
-(`streamer.enginehost`) it runs on another core while the event loop only moves bytes. The
+(`streamer.kafka.enginehost`) it runs on another core while the event loop only moves bytes. The
 child is private to one worker: started by it, fed only by it, and gone when its stdin closes,
 so a worker killed with -9 takes its engine with it.
 
-Wire format, both ways: a 4-byte big-endian length, then a pickle. A request is `(op, args)`;
-replies come in request order, `("ok", value)` or `("error", text)`. Pickle is safe here: both
-ends are this package, over a pipe nobody else holds.
+The wire format and a record's `Outcome` are in `streamer.kafka.wire`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import gc
 import logging
-import pickle
-import struct
 import sys
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from streamer.codec import BadRecord
-from streamer.envelope import Headers, snapshot_from_record
-from streamer.model import Event, Snapshot
+from streamer.kafka.wire import READ_CHUNK, frame, unframe
 from streamer.settings import DedupConfig
 
 log = logging.getLogger("streamer.engine")
 
-_LENGTH = struct.Struct(">I")
-READ_CHUNK = 1 << 20
 CLOSE_WAIT_SECONDS = 10.0
-
-
-def frame(obj: object) -> bytes:
-    body = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(body)) + body
-
-
-def unframe(buf: bytearray) -> tuple[list[Any], int]:
-    """The complete frames at the head of `buf`, and how many bytes they took."""
-    out: list[Any] = []
-    pos, size = 0, len(buf)
-    view = memoryview(buf)
-    try:
-        while size - pos >= 4:
-            (n,) = _LENGTH.unpack_from(buf, pos)
-            if size - pos - 4 < n:
-                break
-            out.append(pickle.loads(view[pos + 4 : pos + 4 + n]))
-            pos += 4 + n
-    finally:
-        view.release()
-    return out, pos
-
-
-class Outcome(NamedTuple):
-    """What one input record comes to: its source's events and state changes, or the reason it
-    goes to the dead-letter topic instead. (A tuple: it crosses the pipe for every record, and
-    a plain tuple pickles several times faster than a dataclass.)"""
-
-    source: str
-    events: list[Event]
-    changes: list[tuple[bytes, bytes | None]]
-    dead_letter: str | None = None
-
-    @classmethod
-    def rejected(cls, reason: str, source: str = "") -> Outcome:
-        return cls(source, [], [], reason)
-
-
-def outcome_of(process: Callable[[Snapshot, datetime], list[Event]], value: bytes | None,
-               headers: Headers | None, timestamp: float | None, max_bytes: int,
-               now: datetime) -> Outcome:
-    """Decode one input record and run `process` on it (no state changes): a bad record or a
-    failing `process` gives the dead-letter reason instead, and the stream goes on."""
-    try:
-        snapshot = snapshot_from_record(value, headers, timestamp, max_bytes=max_bytes)
-    except BadRecord as exc:
-        return Outcome.rejected(str(exc))
-    try:
-        return Outcome(snapshot.source, process(snapshot, now), [])
-    except Exception as exc:  # an engine bug must not stop the stream: park the record
-        log.exception("processing a snapshot of %s failed", snapshot.source)
-        return Outcome.rejected(f"internal error: {exc!r}", snapshot.source)
 
 
 class EngineError(Exception):
@@ -96,7 +32,7 @@ class EngineError(Exception):
 
 
 class EngineProcess:
-    """`python -m streamer.enginehost`, as futures: `call(op, *args)` resolves to the reply."""
+    """`python -m streamer.kafka.enginehost`, as futures: `call(op, *args)` gives the reply."""
 
     def __init__(self, config: DedupConfig) -> None:
         self.config = config
@@ -118,7 +54,7 @@ class EngineProcess:
 
     async def _start(self) -> None:
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "streamer.enginehost",
+            sys.executable, "-m", "streamer.kafka.enginehost",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         self._reader = asyncio.ensure_future(self._read(self._proc))
         await self.call("init", self.config)
@@ -204,7 +140,7 @@ class LocalEngine:
 
     async def start(self) -> None:
         if self._host is None:
-            from streamer.enginehost import Host  # the engine's imports, only when used
+            from streamer.kafka.enginehost import Host  # the engine's imports, only when used
 
             self._host = Host()
             self._host.op_init(self.config)
@@ -223,14 +159,6 @@ class LocalEngine:
 
     async def close(self) -> None:
         self._host = None
-
-
-def trim_heap() -> None:
-    """Hand memory freed after a restore (decoded records, batches) back to the OS: glibc keeps
-    it otherwise, and RSS stays at the restore's peak. A no-op where there is no glibc."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 Engine = EngineProcess | LocalEngine

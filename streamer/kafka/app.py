@@ -1,14 +1,14 @@
 """The faust app behind `streamer run`: consume snapshots, call the engine, produce events.
 
-I/O and lifecycle only; what a record means is `streamer.envelope`, what a ticker line is the
-engine's business. The engine runs in a child process (`streamer.engineclient`), so the event
+I/O and lifecycle only; what a record means is `streamer.kafka.envelope`, what a ticker line is the
+engine's business. The engine runs in a child process (`streamer.kafka.engineclient`), so the event
 loop keeps consuming and producing while it works; records are published and acked in the order
 they arrived. Processing is at-least-once: an input record is acked (so its offset may be
 committed) only after its events, or its dead-letter copy, are acknowledged by the broker, in
-offset order per partition (`streamer.acks`). faust's own send-on-commit ("attachments") and
+offset order per partition (`streamer.kafka.acks`). faust's own send-on-commit ("attachments") and
 exactly-once mode are not used.
 
-Dedup state is kept in Kafka (`streamer.statestore`): restored when a partition is assigned,
+Dedup state is kept in Kafka (`streamer.kafka.statestore`): restored when a partition is assigned,
 written after each record's events are acknowledged, so restarts and rebalances neither re-send
 nor lose flashes.
 """
@@ -28,12 +28,13 @@ import faust
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
-from streamer.acks import InOrderAcks
-from streamer.engineclient import EngineError, Outcome, engine_for, outcome_of
-from streamer.envelope import OutRecord, dlq_record, event_record
-from streamer.model import Event, Snapshot
+from streamer.core.model import Event, Snapshot
+from streamer.kafka.acks import InOrderAcks
+from streamer.kafka.engineclient import EngineError, engine_for
+from streamer.kafka.envelope import OutRecord, dlq_record, event_record
+from streamer.kafka.statestore import StateStore
+from streamer.kafka.wire import Outcome, outcome_of
 from streamer.settings import Settings
-from streamer.statestore import StateStore
 
 log = logging.getLogger("streamer.worker")
 
@@ -122,7 +123,7 @@ def create_app(settings: Settings, process: Process | None = None,
     outputs = [app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
                          value_serializer="raw") for name in (settings.output_topic,
                                                               settings.dlq_topic)]
-    # (the event and state topics are normally created by streamer.startup.prepare, with the
+    # (the event and state topics are normally created by streamer.kafka.startup.prepare, with the
     # input's partition count; declaring here only covers the stand-in benchmark app)
     health = Health()
 

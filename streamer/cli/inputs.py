@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from streamer.codec import BadRecord, decode_snapshot, make_snapshot
-from streamer.model import Snapshot
+from streamer.core.model import Snapshot
 
 PAGE_SUFFIXES = {
     ".txt": "text/plain",

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from streamer.cli import add_kafka_flags
+from streamer.cli.flags import add_kafka_flags
+from streamer.cli.tailview import COLOR, PLAIN, EventFilter, Style, format_event, parse_since
 from streamer.codec import JSONError, loads
-from streamer.kafkaconn import KafkaUnavailable, connect, partitions_of, stop_quietly
+from streamer.kafka.connection import KafkaUnavailable, connect, partitions_of, stop_quietly
 from streamer.settings import Settings
-from streamer.tailview import COLOR, PLAIN, EventFilter, Style, format_event, parse_since
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from streamer.codec import dumps
-from streamer.kafkaconn import bootstrap_errors, describe_error
+from streamer.kafka.connection import bootstrap_errors, describe_error
+from streamer.kafka.statestore import topic_specs
 from streamer.settings import Settings
-from streamer.statestore import topic_specs
 
 log = logging.getLogger("streamer.startup")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from streamer.model import Flash, PairDecision, Verdict
+from streamer.core.model import Flash, PairDecision, Verdict
 
 # Words whose change never makes a different flash.
 STOPWORDS = frozenset(

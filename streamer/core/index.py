@@ -17,9 +17,9 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
-from streamer.bands import BandIndex
-from streamer.clean import clean_line
-from streamer.model import Flash
+from streamer.core.bands import BandIndex
+from streamer.core.clean import clean_line
+from streamer.core.model import Flash
 
 SHINGLE = 5  # character n-grams: robust to typos; rare enough that unrelated lines seldom collide
 # A flash merely seen again is reported as changed at most this often (event time): its TTL

@@ -1,7 +1,7 @@
 """Dedup state kept in Kafka, so a restart or a rebalance re-sends nothing and loses nothing.
 
-The engine (in its own process, `streamer.engineclient`) returns each input record's state
-changes (`streamer.state`); they go to a compacted topic
+The engine (in its own process, `streamer.kafka.engineclient`) returns each input record's state
+changes (`streamer.core.state`); they go to a compacted topic
 (`{app_id}-dedup-state`), into the same partition number as the input record; a partition's
 events go to the same partition number of the event topic. The order per input record is:
 events, their acks, then the state records (with the next event-topic offset they cover), then
@@ -28,25 +28,15 @@ from datetime import datetime
 from typing import Any
 
 from streamer.codec import dumps, loads
-from streamer.engineclient import Engine, Outcome, tell, trim_heap
-from streamer.model import Event
+from streamer.core.model import Event
+from streamer.kafka.engineclient import Engine, tell
+from streamer.kafka.statekeys import PARTITION_KEY, parse_key
+from streamer.kafka.wire import Outcome, trim_heap
 from streamer.settings import Settings
 
 log = logging.getLogger("streamer.state")
 
-PARTITION_KEY = b"\x00partition"  # the partition's own record: the event-topic offset covered
 READ_BATCH = 10_000
-
-
-def state_key(source: str, cid: int) -> bytes:
-    return f"{source}\x00{cid}".encode()
-
-
-def parse_key(key: bytes) -> tuple[str, int] | None:
-    if key == PARTITION_KEY:
-        return None
-    source, _, cid = key.decode().rpartition("\x00")
-    return source, int(cid)
 
 
 @dataclass(slots=True)

@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from streamer.extract import Profiles, ticker_lines
-from streamer.index import Cluster, SourceIndex, cleaned
-from streamer.match import decide
-from streamer.model import Decision, Event, Flash, PairDecision, Snapshot, SnapshotResult, Verdict
+from streamer.core.extract import Profiles, ticker_lines
+from streamer.core.index import Cluster, SourceIndex, cleaned
+from streamer.core.match import decide
+from streamer.core.model import (
+    Decision,
+    Event,
+    Flash,
+    PairDecision,
+    Snapshot,
+    SnapshotResult,
+    Verdict,
+)
 from streamer.settings import DedupConfig
 
 EVICT_EVERY_SECONDS = 60.0

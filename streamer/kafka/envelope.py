@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from streamer.codec import BadRecord, decode_snapshot, encode_event, make_snapshot
-from streamer.model import Event, Snapshot
+from streamer.core.model import Event, Snapshot
 
 Headers = Sequence[tuple[str, bytes]]
 

@@ -16,62 +16,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from streamer import __version__
-from streamer.settings import Settings
+from streamer.cli.flags import build_settings
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "dedup": (
-        "streamer.runner",
+        "streamer.cli.dedup",
         "run the dedup engine on files or stdin, no Kafka (events on stdout)",
     ),
-    "run": ("streamer.worker", "run the Kafka worker: snapshots topic in, events topic out"),
-    "publish": ("streamer.publish", "send snapshots (files, directories, JSON lines) to Kafka"),
-    "tail": ("streamer.tail", "follow the events topic like tail -f"),
-    "health": ("streamer.health", "exit 0 if the worker's readiness endpoint says ready"),
+    "run": ("streamer.cli.run", "run the Kafka worker: snapshots topic in, events topic out"),
+    "publish": ("streamer.cli.publish", "send snapshots (files, directories, JSON lines) to Kafka"),
+    "tail": ("streamer.cli.tail", "follow the events topic like tail -f"),
+    "health": ("streamer.cli.health", "exit 0 if the worker's readiness endpoint says ready"),
 }
-
-# Settings fields that every Kafka-facing subcommand accepts as flags.
-KAFKA_FLAGS = ("bootstrap_servers", "input_topic", "output_topic", "dlq_topic", "app_id")
-
-
-class EnvDefault(argparse.Action):
-    """A flag whose default comes from Settings (env `STREAMER_<DEST>`); `--help` says so."""
-
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
-        env = f"STREAMER_{dest.upper()}"
-        kwargs["help"] = f"{kwargs.get('help', '')} [env {env}]".strip()
-        kwargs.setdefault("default", None)
-        super().__init__(option_strings, dest, **kwargs)
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        setattr(namespace, self.dest, values)
-
-
-def add_setting_flag(parser: argparse.ArgumentParser, name: str, help: str = "", **kw: Any) -> None:
-    """Add `--name-with-dashes` overriding the Settings field `name`."""
-    parser.add_argument(
-        "--" + name.replace("_", "-"), dest=name, action=EnvDefault, help=help, **kw
-    )
-
-
-def add_kafka_flags(parser: argparse.ArgumentParser) -> None:
-    for name in KAFKA_FLAGS:
-        add_setting_flag(parser, name)
-
-
-def build_settings(args: argparse.Namespace) -> Settings:
-    """Env vars first, then any flag given on the command line wins."""
-    overrides = {
-        k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None
-    }
-    return Settings(**overrides)
-
 
 def make_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="streamer", description=__doc__.splitlines()[0])

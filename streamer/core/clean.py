@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import ftfy
 
-from streamer.model import Flash
+from streamer.core.model import Flash
 
 # Control, format (bidi marks, zero-width) and private-use characters never belong in a flash.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}

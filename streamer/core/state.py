@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from streamer.engine import Deduplicator
-from streamer.extract import Profiles
-from streamer.index import Cluster, SourceIndex
+from streamer.core.engine import Deduplicator
+from streamer.core.extract import Profiles
+from streamer.core.index import Cluster, SourceIndex
 from streamer.settings import DedupConfig
 
 FORMAT = 2

@@ -1,4 +1,4 @@
-"""The engine process (`python -m streamer.enginehost`), started by the worker's EngineProcess.
+"""The engine process (`python -m streamer.kafka.enginehost`), started by the worker.
 
 It owns the `Deduplicator` for every partition its worker holds: it decodes each input record,
 runs the engine, and returns the events and the state records they changed; on restore it loads
@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streamer.codec import dumps, loads
-from streamer.engine import Deduplicator
-from streamer.engineclient import READ_CHUNK, frame, outcome_of, trim_heap, unframe
-from streamer.envelope import Headers
-from streamer.model import Event, Snapshot
+from streamer.core.engine import Deduplicator
+from streamer.core.model import Event, Snapshot
+from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
+from streamer.kafka.envelope import Headers
+from streamer.kafka.statekeys import parse_key, state_key
+from streamer.kafka.wire import READ_CHUNK, frame, outcome_of, trim_heap, unframe
 from streamer.settings import DedupConfig
-from streamer.state import StateRecord, apply_record, drain_changes, finish_restore
-from streamer.statestore import parse_key, state_key
 
 log = logging.getLogger("streamer.engine")
 

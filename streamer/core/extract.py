@@ -1,8 +1,8 @@
 """Find the BREAKING ticker in a page and return its raw lines, top (newest) first.
 
 Per-site rules live in a `Profile`; profiles are read from JSON (bundled default in
-`streamer/profiles/default.json`, or a user file). HTML is first turned into text lines, one per
-block element, with a blank line where a container closes, so one rule serves both.
+`streamer/core/profiles/default.json`, or a user file). HTML is first turned into text lines, one
+per block element, with a blank line where a container closes, so one rule serves both.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from html import unescape
 from importlib import resources
 from pathlib import Path
 
-from streamer.model import Snapshot
+from streamer.core.model import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,8 @@ class Profiles:
     @classmethod
     def load(cls, path: Path | None = None) -> Profiles:
         if path is None:
-            text = resources.files("streamer").joinpath("profiles/default.json").read_text("utf-8")
+            bundled = resources.files("streamer.core").joinpath("profiles/default.json")
+            text = bundled.read_text("utf-8")
         else:
             text = Path(path).read_text("utf-8")
         raw = json.loads(text)

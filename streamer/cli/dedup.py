@@ -17,7 +17,7 @@ from streamer.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from streamer.cli import add_setting_flag
+    from streamer.cli.flags import add_setting_flag
 
     parser.add_argument(
         "inputs",
@@ -46,10 +46,10 @@ def run(
     stderr: TextIO | None = None,
 ) -> int:
     # Imported here so that `streamer --help` and other subcommands start fast.
+    from streamer.cli.inputs import read_inputs
     from streamer.codec import BadRecord, dumps, encode_event, encode_sighting
-    from streamer.engine import Deduplicator
-    from streamer.extract import Profiles
-    from streamer.inputs import read_inputs
+    from streamer.core.engine import Deduplicator
+    from streamer.core.extract import Profiles
 
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
