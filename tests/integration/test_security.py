@@ -217,7 +217,7 @@ async def test_an_untrusted_broker_certificate_is_one_clear_error(
             503, {"ready": False, "waiting_for": "kafka"})
         assert worker.stop() == 0, worker.output()
     output = worker.output(10**7)
-    assert f"WARNING streamer.kafka.startup: cannot reach Kafka at {listener}: {reason}" in output
+    assert f"WARNING streamer.startup: cannot reach Kafka at {listener}: {reason}" in output
     assert "aiokafka" not in output  # its own error lines are folded into that one
     assert_clean(output, password)
 
