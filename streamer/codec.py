@@ -90,6 +90,11 @@ def make_snapshot(
 
 def decode_snapshot(data: bytes | str) -> Snapshot:
     """One JSON envelope (a line of a .jsonl file, or a Kafka record value) into a Snapshot."""
+    return snapshot_from_dict(decode_object(data))
+
+
+def decode_object(data: bytes | str) -> dict[str, Any]:
+    """A JSON record that must be an object (an envelope or a crawler's record)."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -101,6 +106,11 @@ def decode_snapshot(data: bytes | str) -> Snapshot:
         raise BadRecord(f"invalid JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise BadRecord(f"envelope must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def snapshot_from_dict(obj: dict[str, Any]) -> Snapshot:
+    """A decoded envelope into a Snapshot (BadRecord: the first field that is wrong)."""
     if "fetched_at" not in obj:
         raise BadRecord("missing fetched_at")
     return make_snapshot(

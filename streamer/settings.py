@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     max_snapshot_bytes: int = 5 * 1024 * 1024
+    # What input records are (streamer.inputs.crawlers): `auto` tells them apart per record.
+    input_format: Literal["auto", "envelope", "scrapy-cluster", "nutch", "raw"] = "auto"
     session_timeout_seconds: float = Field(10.0, ge=6.0, le=300.0)
     data_dir: Path = Path("/tmp/streamer")  # faust's datadir (STREAMER_DATA_DIR)
     # The engine runs in a child process by default (another core; the event loop stays free

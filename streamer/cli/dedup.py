@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from contextlib import ExitStack
 from typing import BinaryIO, TextIO
 
@@ -17,14 +18,14 @@ from streamer.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from streamer.cli.flags import add_setting_flag
+    from streamer.cli.flags import add_input_format_flag, add_setting_flag
 
     parser.add_argument(
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="snapshot files (.jsonl envelopes, .txt/.html pages), directories "
-        "(read sorted) or - for JSON lines on stdin; processed in this order",
+        help="snapshot files (.jsonl records, .txt/.html pages, .warc/.warc.gz crawls), "
+        "directories (read sorted) or - for JSON lines on stdin; processed in this order",
     )
     parser.add_argument(
         "--sightings",
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_setting_flag(parser, "ttl_hours", type=float, help="forget flashes not seen for this long")
     add_setting_flag(parser, "profiles", help="site profiles JSON file")
+    add_input_format_flag(parser)
 
 
 def run(
@@ -50,6 +52,7 @@ def run(
     from streamer.codec import BadRecord, dumps, encode_event, encode_sighting
     from streamer.core.engine import Deduplicator
     from streamer.core.extract import Profiles
+    from streamer.inputs.pages import Skipped
 
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
@@ -60,6 +63,7 @@ def run(
         return 2
     engine = Deduplicator(settings.dedup(), profiles)
     bad = 0
+    skipped: Counter[str] = Counter()
     with ExitStack() as stack:
         sightings: BinaryIO | None = None
         if args.sightings:
@@ -70,7 +74,12 @@ def run(
                     f"streamer: cannot write --sightings {args.sightings}: {exc.strerror}", file=err
                 )
                 return 2
-        for origin, item in read_inputs(args.inputs, stdin):
+        inputs = read_inputs(args.inputs, stdin, fmt=settings.input_format,
+                             max_bytes=settings.max_snapshot_bytes)
+        for origin, item in inputs:
+            if isinstance(item, Skipped):
+                skipped[str(item)] += 1
+                continue
             if isinstance(item, BadRecord):
                 bad += 1
                 print(f"{origin}: skipped: {item}", file=err)
@@ -82,7 +91,7 @@ def run(
             if sightings is not None and result.decisions:
                 sightings.write(b"\n".join(encode_sighting(d) for d in result.decisions) + b"\n")
         out.flush()
-    summary = {**engine.summary(), "bad_records": bad}
+    summary = {**engine.summary(), "bad_records": bad, "skipped": dict(skipped)}
     if args.summary_json:
         print(dumps(summary).decode(), file=err)
     else:
@@ -90,7 +99,15 @@ def run(
         print(
             f"streamer: {s.snapshots} snapshots ({s.no_ticker} without a ticker), "
             f"{s.lines} ticker lines -> {s.new} new, {s.revised} revised, "
-            f"{s.duplicate} duplicate; {bad} bad records",
+            f"{s.duplicate} duplicate; {bad} bad records{_skipped(skipped)}",
             file=err,
         )
     return 1 if bad else 0
+
+
+def _skipped(counts: Counter[str]) -> str:
+    """`; 3 not pages (HTTP status 404: 1, revisit (unchanged page): 2)`, or nothing."""
+    if not counts:
+        return ""
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in counts.most_common())
+    return f"; {counts.total()} not pages ({reasons})"

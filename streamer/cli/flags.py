@@ -48,3 +48,12 @@ def build_settings(args: argparse.Namespace) -> Settings:
         k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None
     }
     return Settings(**overrides)
+
+
+def add_input_format_flag(parser: argparse.ArgumentParser) -> None:
+    from streamer.inputs.crawlers import FORMATS
+
+    add_setting_flag(parser, "input_format", choices=FORMATS,
+                     help="what input records are: streamer's envelope, a crawler's JSON "
+                          "(scrapy-cluster, nutch), raw pages; auto tells them apart per record "
+                          "(default: auto)")

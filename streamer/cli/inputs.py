@@ -1,7 +1,8 @@
 """Read snapshots from files, directories and stdin, in the order given.
 
-Yields `(origin, snapshot_or_error)`: origin is `file:line` (or `file`) for error messages, and
-a bad record comes back as a `BadRecord` instead of stopping the stream.
+Yields `(origin, snapshot_or_verdict)`: origin is `file:line`, `file@offset` (a WARC record) or
+`file`, for messages; a bad record comes back as a `BadRecord` and a record that is not a page
+(a 404, a revisit, a request record) as `Skipped`, instead of stopping the stream.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from streamer.codec import BadRecord, decode_snapshot, make_snapshot
+from streamer.codec import BadRecord, make_snapshot
 from streamer.core.model import Snapshot
+from streamer.inputs.crawlers import snapshot_from_json
+from streamer.inputs.pages import Skipped
+from streamer.inputs.warc import is_warc, read_warc
 
 PAGE_SUFFIXES = {
     ".txt": "text/plain",
@@ -23,7 +27,7 @@ PAGE_SUFFIXES = {
 }
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
-Item = tuple[str, Snapshot | BadRecord]
+Item = tuple[str, Snapshot | BadRecord | Skipped]
 
 
 def expand(paths: Iterable[str]) -> Iterator[str]:
@@ -35,22 +39,23 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if (
-                    child.is_file()
-                    and child.suffix.lower() in PAGE_SUFFIXES.keys() | JSONL_SUFFIXES
+                if child.is_file() and (
+                    child.suffix.lower() in PAGE_SUFFIXES.keys() | JSONL_SUFFIXES
+                    or is_warc(child)
                 ):
                     yield str(child)
         else:
             yield raw
 
 
-def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
+def read_jsonl(stream: BinaryIO, name: str, fmt: str = "auto") -> Iterator[Item]:
+    """One JSON record a line, of input format `fmt` (`auto`: told apart per record)."""
     for lineno, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
-            yield f"{name}:{lineno}", decode_snapshot(line)
-        except BadRecord as exc:
+            yield f"{name}:{lineno}", snapshot_from_json(line, fmt)
+        except (BadRecord, Skipped) as exc:
             yield f"{name}:{lineno}", exc
 
 
@@ -77,16 +82,25 @@ def read_page(path: Path) -> Item:
         return name, exc
 
 
-def read_inputs(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Item]:
+def read_inputs(paths: Iterable[str], stdin: BinaryIO | None = None, *,
+                fmt: str = "auto", max_bytes: int = 5 * 1024 * 1024) -> Iterator[Item]:
+    """Every input's records: WARC files record by record, JSON lines of input format `fmt`
+    (with `raw`, every file is one page), pages as one snapshot each."""
     for name in expand(paths):
         if name == "-":
-            yield from read_jsonl(stdin or sys.stdin.buffer, "<stdin>")
+            if fmt == "raw":
+                yield "<stdin>", BadRecord("stdin is JSON lines: pass raw pages as files")
+            else:
+                yield from read_jsonl(stdin or sys.stdin.buffer, "<stdin>", fmt)
             continue
         path = Path(name)
         if not path.exists():
             yield name, BadRecord("no such file or directory")
-        elif path.suffix.lower() in JSONL_SUFFIXES:
+        elif is_warc(path):
+            yield from read_warc(path, max_bytes=max_bytes)
+        elif path.suffix.lower() in JSONL_SUFFIXES and fmt != "raw":
             with path.open("rb") as fh:
-                yield from read_jsonl(fh, name)
+                yield from read_jsonl(fh, name, fmt)
         else:
             yield read_page(path)
+

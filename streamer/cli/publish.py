@@ -14,18 +14,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from streamer.cli.flags import add_kafka_flags
+from streamer.cli.flags import add_input_format_flag, add_kafka_flags
 from streamer.cli.inputs import Item, read_inputs
 from streamer.codec import BadRecord, encode_snapshot
+from streamer.inputs.pages import Skipped
 from streamer.kafka.connection import KafkaUnavailable, connect, partitions_of, stop_quietly
 from streamer.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="FILE",
-                        help="snapshot files (.jsonl/.json envelopes, .txt/.html pages), "
-                             "directories of them, or - for JSON lines on stdin")
+                        help="snapshot files (.jsonl/.json records, .txt/.html pages, "
+                             ".warc/.warc.gz crawls), directories of them, or - for JSON lines "
+                             "on stdin")
     add_kafka_flags(parser)
+    add_input_format_flag(parser)
     parser.add_argument("--topic", help="topic to send to (default: the input topic)")
     parser.add_argument("--rate", type=_positive_float, metavar="N",
                         help="send at most N snapshots per second (demos, latency tests)")
@@ -45,14 +48,17 @@ def _positive_float(text: str) -> float:
 
 @dataclass(slots=True)
 class Counts:
-    """What happened to the records read: sent (acknowledged), bad (not sent), failed (rejected)."""
+    """What happened to the records read: sent (acknowledged), bad (not sent), failed (rejected),
+    skipped (not pages: a 404, a revisit, a request record)."""
 
     sent: int = 0
     bad: int = 0
     failed: int = 0
+    skipped: int = 0
 
     def summary(self, topic: str) -> str:
         text = f"sent {self.sent}, bad {self.bad}, to topic {topic}"
+        text += f"; {self.skipped} records were not pages" if self.skipped else ""
         return text + (f" (failed to send {self.failed})" if self.failed else "")
 
     @property
@@ -65,6 +71,9 @@ def records(
 ) -> Iterator[tuple[str, bytes, bytes]]:
     """(origin, key, value) per good snapshot; each bad one is counted and reported on `err`."""
     for origin, item in items:
+        if isinstance(item, Skipped):
+            counts.skipped += 1
+            continue
         if isinstance(item, BadRecord):
             counts.bad += 1
             print(f"{origin}: {item}", file=err)
@@ -129,13 +138,14 @@ async def _publish(args: argparse.Namespace, settings: Settings, topic: str,
 
     await connect(producer, settings.bootstrap_servers, args.timeout, find_topic)
     try:
-        await _send_all(producer, topic, args, counts)
+        await _send_all(producer, topic, args, settings, counts)
         await producer.flush()
     finally:
         await stop_quietly(producer, timeout=30.0)
 
 
-async def _send_all(producer: Any, topic: str, args: argparse.Namespace, counts: Counts) -> None:
+async def _send_all(producer: Any, topic: str, args: argparse.Namespace, settings: Settings,
+                    counts: Counts) -> None:
     from aiokafka.errors import KafkaError
 
     pacer = Pacer(args.rate)
@@ -152,7 +162,9 @@ async def _send_all(producer: Any, topic: str, args: argparse.Namespace, counts:
             counts.failed += 1
             print(f"{origin}: not sent: {exc}", file=sys.stderr)
 
-    for origin, key, value in records(read_inputs(args.paths), counts, sys.stderr):
+    items = read_inputs(args.paths, fmt=settings.input_format,
+                        max_bytes=settings.max_snapshot_bytes)
+    for origin, key, value in records(items, counts, sys.stderr):
         wait = pacer.delay()
         if wait:
             await asyncio.sleep(wait)

@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Iterator
 
-from streamer.cli.flags import add_kafka_flags, add_setting_flag
+from streamer.cli.flags import add_input_format_flag, add_kafka_flags, add_setting_flag
 from streamer.settings import Settings
 
 log = logging.getLogger("streamer.worker")
@@ -33,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_flag(parser, "engine_in_process", metavar="BOOL",
                      help="run the dedup engine in the worker's own process: less memory, one "
                           "core (default: false, a child process)")
+    add_input_format_flag(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

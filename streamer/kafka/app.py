@@ -209,7 +209,8 @@ def create_app(settings: Settings, process: Process | None = None,
         assert process_stub is not None
         fut: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
         fut.set_result(outcome_of(process_stub, message.value, message.headers,
-                                  message.timestamp, settings.max_snapshot_bytes, clock()))
+                                  message.timestamp, settings.max_snapshot_bytes, clock(),
+                                  fmt=settings.input_format))
         return fut
 
     # Records on their way: sent to the engine, outcome not published yet, in arrival order.

@@ -45,10 +45,10 @@ class Host:
         self.engine = Deduplicator(config)
 
     def op_process(self, value: bytes | None, headers: Headers | None, timestamp: float | None,
-                   max_bytes: int, now: float) -> tuple[Any, ...]:
-        """The record's Outcome, as a plain tuple (see Outcome)."""
+                   max_bytes: int, now: float, fmt: str = "auto") -> tuple[Any, ...]:
+        """The record's Outcome, as a plain tuple (see Outcome); `fmt` is its input format."""
         outcome = outcome_of(self._events, value, headers, timestamp, max_bytes,
-                             datetime.fromtimestamp(now, UTC))
+                             datetime.fromtimestamp(now, UTC), fmt=fmt)
         if outcome.dead_letter is not None:
             return tuple(outcome)
         changes = [(state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)

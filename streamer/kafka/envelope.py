@@ -3,9 +3,11 @@
 No Kafka client here: the worker hands in a record's value, headers and timestamp and gets back
 plain values, so every rule about what a record means is unit-tested without a broker.
 
-Input records are either a JSON snapshot envelope (the value), or raw page bytes when the record
-has a `url` header; then `fetched_at` (RFC 3339 or epoch seconds, default: the record
-timestamp), `content_type`, `source` and `id` may come as headers too.
+Input records are either a JSON record (the value: a snapshot envelope or a crawler's record, see
+`streamer.inputs.crawlers`), or raw page bytes when the record has a `url` header; then
+`fetched_at` (RFC 3339 or epoch seconds, default: the record timestamp), `content_type`,
+`source` and `id` may come as headers too. The input format (STREAMER_INPUT_FORMAT) names one
+of these shapes, or `auto` tells them apart per record.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from streamer.codec import BadRecord, decode_snapshot, encode_event, make_snapshot
+from streamer.codec import BadRecord, encode_event, make_snapshot
 from streamer.core.model import Event, Snapshot
+from streamer.inputs.crawlers import snapshot_from_json
+from streamer.inputs.pages import Skipped
 
 Headers = Sequence[tuple[str, bytes]]
 
@@ -43,8 +47,9 @@ class OutRecord:
 
 
 def snapshot_from_record(value: bytes | None, headers: Headers | None, timestamp: float | None,
-                         *, max_bytes: int) -> Snapshot:
-    """The snapshot a record carries, or BadRecord with the reason.
+                         *, max_bytes: int, fmt: str = "auto") -> Snapshot:
+    """The snapshot a record of input format `fmt` carries, or BadRecord with the reason (a
+    record that is not a page, say a crawler's 404, is a BadRecord saying so).
 
     `timestamp` is the record timestamp in epoch seconds (the fetch time of a raw page that has
     no `fetched_at` header).
@@ -54,9 +59,14 @@ def snapshot_from_record(value: bytes | None, headers: Headers | None, timestamp
     if len(value) > max_bytes:
         raise BadRecord(f"record value of {len(value)} bytes exceeds max_snapshot_bytes "
                         f"({max_bytes})")
-    page = _page_headers(headers or ())
+    page = _page_headers(headers or ()) if fmt in ("auto", "raw") else {}
     if "url" not in page:
-        return decode_snapshot(value)
+        if fmt == "raw":
+            raise BadRecord("raw page without url header")
+        try:
+            return snapshot_from_json(value, fmt)
+        except Skipped as exc:
+            raise BadRecord(f"not a page: {exc}") from exc
     try:
         content = value.decode("utf-8")
     except UnicodeDecodeError as exc:

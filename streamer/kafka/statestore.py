@@ -155,7 +155,8 @@ class StateStore:
         """Send an input record to the engine; the future gets what it comes to (an Outcome's
         fields)."""
         return self.engine.call("process", value, headers, timestamp,
-                                self.settings.max_snapshot_bytes, now.timestamp())
+                                self.settings.max_snapshot_bytes, now.timestamp(),
+                                self.settings.input_format)
 
     def fresh(self, partition: int, outcome: Outcome) -> list[Event]:
         """The outcome's events, less those already in the event topic."""

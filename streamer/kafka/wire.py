@@ -66,11 +66,12 @@ class Outcome(NamedTuple):
 
 def outcome_of(process: Callable[[Snapshot, datetime], list[Event]], value: bytes | None,
                headers: Headers | None, timestamp: float | None, max_bytes: int,
-               now: datetime) -> Outcome:
-    """Decode one input record and run `process` on it (no state changes): a bad record or a
-    failing `process` gives the dead-letter reason instead, and the stream goes on."""
+               now: datetime, *, fmt: str = "auto") -> Outcome:
+    """Decode one input record (of input format `fmt`) and run `process` on it (no state
+    changes): a bad record or a failing `process` gives the dead-letter reason instead, and the
+    stream goes on."""
     try:
-        snapshot = snapshot_from_record(value, headers, timestamp, max_bytes=max_bytes)
+        snapshot = snapshot_from_record(value, headers, timestamp, max_bytes=max_bytes, fmt=fmt)
     except BadRecord as exc:
         return Outcome.rejected(str(exc))
     try:

@@ -18,9 +18,10 @@ ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "core": {"settings"},
     "codec": {"core", "settings"},
-    "kafka": {"core", "codec", "settings"},
-    "http": {"kafka", "core", "codec", "settings"},
-    "cli": {"kafka", "http", "core", "codec", "settings", "package"},
+    "inputs": {"core", "codec", "settings"},
+    "kafka": {"inputs", "core", "codec", "settings"},
+    "http": {"kafka", "inputs", "core", "codec", "settings"},
+    "cli": {"kafka", "http", "inputs", "core", "codec", "settings", "package"},
     "package": {"cli"},  # streamer/__init__.py and __main__.py
 }
 # third-party and stdlib modules the pure core must never import
