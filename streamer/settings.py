@@ -5,6 +5,8 @@ Nothing else in streamer reads the environment.
 
 from __future__ import annotations
 
+import os
+import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +65,17 @@ class Settings(BaseSettings):
     # for Kafka); in the worker's own process it needs less memory and one core.
     engine_in_process: bool = False
 
+    # `streamer serve`: HTTP delivery to subscribers (SSE, feeds, page, webhooks)
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(8080, ge=0, le=65535)
+    serve_history: int = Field(5000, ge=10)  # newest events held for resume, feeds, `?last=`
+    serve_client_buffer: int = Field(1000, ge=1)  # events a client may lag before it is dropped
+    serve_heartbeat_seconds: float = Field(15.0, gt=0.0)
+    webhooks_file: Path | None = None  # TOML subscriptions; ${NAME} is taken from the env
+    webhook_timeout_seconds: float = Field(10.0, gt=0.0)
+    webhook_backoff_seconds: float = Field(1.0, gt=0.0)  # first retry; doubles, with jitter
+    webhook_backoff_max_seconds: float = Field(300.0, gt=0.0)
+
     # Dedup core
     num_perm: int = Field(32, ge=16, le=256)
     lsh_threshold: float = Field(0.25, gt=0.0, lt=1.0)
@@ -98,6 +111,18 @@ class Settings(BaseSettings):
             except (ssl.SSLError, OSError) as exc:
                 raise ValueError(f"cannot load the TLS certificate files: {exc}") from exc
         return self
+
+    def expand_env(self, text: str) -> str:
+        """`${NAME}` in `text` (the webhooks file) replaced by the environment variable NAME;
+        ValueError names a variable that is not set."""
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ValueError(f"environment variable {name} is not set")
+            return os.environ[name]
+
+        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value, text)
 
     @property
     def state_topic_name(self) -> str:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("streamer.cli.run", "run the Kafka worker: snapshots topic in, events topic out"),
     "publish": ("streamer.cli.publish", "send snapshots (files, directories, JSON lines) to Kafka"),
     "tail": ("streamer.cli.tail", "follow the events topic like tail -f"),
+    "serve": ("streamer.cli.serve", "serve events over HTTP: SSE, feeds, a live page, webhooks"),
     "health": ("streamer.cli.health", "exit 0 if the worker's readiness endpoint says ready"),
 }
 

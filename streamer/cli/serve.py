@@ -1,0 +1,49 @@
+"""`streamer serve`: events to subscribers without Kafka, over HTTP.
+
+SSE at /events, JSON Feed at /feed.json, Atom at /feed.atom, a live ticker page at /, signed
+webhooks from STREAMER_WEBHOOKS_FILE, and /live, /ready, /metrics. Stateless: run any number
+behind a load balancer. Exit 0 on SIGINT/SIGTERM, 2 on a configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from streamer.cli.flags import add_setting_flag
+from streamer.settings import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for name in ("bootstrap_servers", "output_topic", "app_id"):
+        add_setting_flag(parser, name)
+    add_setting_flag(parser, "serve_host", help="address to listen on")
+    add_setting_flag(parser, "serve_port", type=int, help="port to listen on (default 8080)")
+    add_setting_flag(parser, "serve_history", type=int,
+                     help="newest events held in memory for resuming, feeds and ?last=")
+    add_setting_flag(parser, "webhooks_file", help="TOML file of webhook subscriptions")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from streamer.http.app import create_app
+    from streamer.http.metrics import ServeMetrics
+    from streamer.http.subscriptions import BadSubscriptions, load
+    from streamer.http.webhooks import Dispatcher
+
+    try:
+        subscriptions = load(settings)
+    except BadSubscriptions as exc:
+        print(f"streamer serve: {exc}", file=sys.stderr)
+        return 2
+    metrics = ServeMetrics()
+    app = create_app(settings, metrics, Dispatcher(settings, subscriptions, metrics))
+    try:
+        web.run_app(app, host=settings.serve_host, port=settings.serve_port, print=None,
+                    access_log=None, shutdown_timeout=5, handler_cancellation=True)
+    except OSError as exc:
+        print(f"streamer serve: cannot listen on {settings.serve_host}:{settings.serve_port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,201 @@
+"""The aiohttp application of `streamer serve`: routes, thin handlers, start-up and shut-down.
+The logic lives in stream, feeds, filters and webhooks; handlers parse and hand off."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from importlib import resources
+
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse
+
+from streamer.codec import BadRecord, parse_time
+from streamer.http import cursor, feeds
+from streamer.http.filters import EventFilter
+from streamer.http.metrics import CONTENT_TYPE_LATEST, ServeMetrics
+from streamer.http.reader import Reader
+from streamer.http.stream import Client, Dropped, catch_up, follow, start_live
+from streamer.http.webhooks import Dispatcher
+from streamer.http.window import Entry, Window
+from streamer.settings import Settings
+
+log = logging.getLogger("streamer.serve")
+
+SETTINGS = web.AppKey("settings", Settings)
+READER = web.AppKey("reader", Reader)
+METRICS = web.AppKey("metrics", ServeMetrics)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+_STATIC = {"/": ("index.html", "text/html"), "/ticker.js": ("ticker.js", "text/javascript"),
+           "/ticker.css": ("ticker.css", "text/css")}
+# The page loads nothing from elsewhere and runs no inline script.
+_CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'"
+
+
+def create_app(settings: Settings, metrics: ServeMetrics | None = None,
+               dispatcher: Dispatcher | None = None) -> web.Application:
+    metrics = metrics or ServeMetrics()
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[READER] = Reader(settings, on_skip=metrics.skipped.inc)
+    app[DISPATCHER] = dispatcher or Dispatcher(settings, [], metrics)
+    app.router.add_get("/events", sse)
+    app.router.add_get("/events/{event_id}", one_event)
+    app.router.add_get("/feed.json", json_feed)
+    app.router.add_get("/feed.atom", atom_feed)
+    app.router.add_get("/live", live)
+    app.router.add_get("/ready", ready)
+    app.router.add_get("/metrics", prometheus)
+    for path in _STATIC:
+        app.router.add_get(path, static)
+    app.cleanup_ctx.append(_background)
+    return app
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    """Read the topic and deliver webhooks while the server runs; /ready says when caught up."""
+
+    async def read() -> None:
+        await app[READER].start()
+        await app[READER].run()
+
+    tasks = [asyncio.create_task(read(), name="serve-reader"),
+             asyncio.create_task(app[DISPATCHER].run(), name="webhooks")]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _window(request: web.Request) -> Window:
+    window = request.app[READER].window
+    if window is None:
+        raise web.HTTPServiceUnavailable(text="not connected to Kafka yet\n")
+    return window
+
+
+def _filter(request: web.Request) -> EventFilter:
+    try:
+        return EventFilter.from_query(request.query)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+
+
+def _int(request: web.Request, name: str, default: int | None, most: int) -> int | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise web.HTTPBadRequest(text=f"{name} must be a whole number from 1 to {most}\n")
+    return int(raw)
+
+
+async def sse(request: web.Request) -> web.StreamResponse:
+    """GET /events: Server-Sent Events from now, `?last=N`, `?since=TIME` or `Last-Event-ID`."""
+    settings, metrics, reader = request.app[SETTINGS], request.app[METRICS], request.app[READER]
+    window = _window(request)
+    client = Client(filter=_filter(request), send=_no_send)
+    resume = request.headers.get("Last-Event-ID") or request.query.get("cursor")
+    since = request.query.get("since")
+    try:
+        if resume:
+            client.position = cursor.decode(resume, len(window.positions))
+        elif since:
+            client.min_timestamp_ms = int(parse_time(since).timestamp() * 1000)
+            client.position = await reader.offsets_for_time(client.min_timestamp_ms)
+    except (cursor.BadCursor, BadRecord) as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+    last = _int(request, "last", None, settings.serve_history)
+
+    resp = EventSourceResponse(ping_interval=settings.serve_heartbeat_seconds)
+    await resp.prepare(request)
+
+    async def send(data: str, ident: str, kind: str) -> None:
+        await resp.send(data, id=ident, event=kind)
+
+    client.send = send
+    client.abort = request.transport.abort if request.transport else client.abort
+    metrics.subscribers.inc()
+    try:
+        if client.position is not None:
+            await catch_up(client, window, settings, reader.topic)
+            client.seq = window.base  # no await since catch_up's last look at the window
+        else:
+            start_live(client, window, last)
+        await follow(client, window, settings.serve_client_buffer, metrics.events_sent.inc)
+    except Dropped:
+        metrics.dropped.inc()
+        log.info("serve: dropped a client %s buffer behind", settings.serve_client_buffer)
+    except (ConnectionError, RuntimeError):
+        if client.dropped:
+            metrics.dropped.inc()
+    finally:
+        metrics.subscribers.dec()
+        with contextlib.suppress(RuntimeError):
+            resp.stop_streaming()
+    return resp
+
+
+async def _no_send(data: str, ident: str, kind: str) -> None:
+    raise RuntimeError("the stream is not open yet")
+
+
+async def one_event(request: web.Request) -> web.Response:
+    """GET /events/{id}: one event still held in the window (revisions link their original)."""
+    entry = _window(request).by_id.get(request.match_info["event_id"])
+    if entry is None:
+        raise web.HTTPNotFound(text="no such event among the newest held\n")
+    return web.Response(text=entry.data, content_type="application/json")
+
+
+def _page(request: web.Request) -> tuple[list[Entry], str | None, str]:
+    window, flt = _window(request), _filter(request)
+    limit = _int(request, "limit", 50, 500) or 50
+    try:
+        before = feeds.decode_key(request.query["before"]) if "before" in request.query else None
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+    items, more = feeds.page(window.entries, flt, limit, before)
+    base = str(request.url.origin())
+    return items, feeds.next_link(base, request.path, flt, limit, more), base
+
+
+async def json_feed(request: web.Request) -> web.Response:
+    items, next_url, base = _page(request)
+    body = feeds.json_feed(items, base, str(request.url), next_url)
+    return web.Response(body=body, content_type="application/feed+json")
+
+
+async def atom_feed(request: web.Request) -> web.Response:
+    items, next_url, base = _page(request)
+    body = feeds.atom_feed(items, base, str(request.url), next_url)
+    return web.Response(body=body, content_type="application/atom+xml")
+
+
+async def live(request: web.Request) -> web.Response:
+    return web.json_response({"live": True})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """200 once the window holds the topic's backlog; 503 while connecting or reading it."""
+    reader = request.app[READER]
+    ok = reader.ready.is_set()
+    return web.json_response({"ready": ok}, status=200 if ok else 503)
+
+
+async def prometheus(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def static(request: web.Request) -> web.Response:
+    """The ticker page and its script and style, from the package."""
+    name, ctype = _STATIC[request.path]
+    body = resources.files("streamer.http").joinpath("static", name).read_bytes()
+    return web.Response(body=body, content_type=ctype,
+                        headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-cache"})

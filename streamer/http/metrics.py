@@ -1,0 +1,37 @@
+"""Prometheus metrics of `streamer serve` (own registry: nothing global, any number of apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "ServeMetrics"]
+
+
+class ServeMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.subscribers = Gauge("streamer_serve_subscribers", "SSE clients connected",
+                                 registry=r)
+        self.events_sent = Counter("streamer_serve_events_sent_total",
+                                   "events sent to SSE clients", registry=r)
+        self.dropped = Counter("streamer_serve_clients_dropped_total",
+                               "SSE clients dropped for falling a buffer behind", registry=r)
+        self.skipped = Counter("streamer_serve_records_skipped_total",
+                               "event-topic records that were not event JSON", registry=r)
+        self.deliveries = Counter("streamer_webhook_deliveries_total",
+                                  "webhook POST attempts by outcome",
+                                  ["subscription", "outcome"], registry=r)
+        self.delivery_lag = Gauge("streamer_webhook_delivery_lag_seconds",
+                                  "time from an event's record timestamp to its accepted "
+                                  "delivery, last delivery", ["subscription"], registry=r)
+        self.delivery_seconds = Histogram("streamer_webhook_delivery_seconds",
+                                          "record timestamp to accepted delivery",
+                                          ["subscription"], registry=r)
+        self.enabled = Gauge("streamer_webhook_subscription_enabled",
+                             "1 while a subscription delivers, 0 once a 410 disabled it",
+                             ["subscription"], registry=r)
+
+    def render(self) -> bytes:
+        return bytes(generate_latest(self.registry))

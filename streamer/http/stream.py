@@ -1,0 +1,119 @@
+"""One SSE client's walk through the stream: where it starts (live, `?last=N`, a cursor from
+`Last-Event-ID`), catching up from Kafka when its cursor is older than the window, then
+following; each event sent with the client's own position as its id."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from streamer.codec import dumps
+from streamer.http import cursor
+from streamer.http.filters import EventFilter, searchable
+from streamer.http.reader import read_range
+from streamer.http.window import Entry, Window, decode_event
+from streamer.settings import Settings
+
+# send(data, id, event) writes one SSE message
+Send = Callable[[str, str, str], Awaitable[None]]
+
+
+class Dropped(Exception):
+    """The client fell more than its buffer behind the stream; it may resume with its cursor."""
+
+
+@dataclass(slots=True)
+class Client:
+    """`position` is None while the client is exactly at the window's position (the common,
+    cheap case: ids are the window's own); otherwise its own per-partition offsets."""
+
+    filter: EventFilter
+    send: Send
+    seq: int = 0
+    position: list[int] | None = None
+    min_timestamp_ms: int = 0
+    abort: Callable[[], None] = lambda: None
+    waiting: bool = False
+    dropped: bool = False
+
+    def deliverable(self, entry: Entry) -> str | None:
+        """The id to send `entry` with, or None to skip it; advances the client's position."""
+        pos = self.position
+        if pos is not None:
+            if entry.offset < pos[entry.partition]:
+                return None
+            pos[entry.partition] = entry.offset + 1
+            if tuple(pos) == entry.after:
+                self.position = None
+        if entry.timestamp_ms < self.min_timestamp_ms:
+            return None
+        if not self.filter.matches(entry.event, entry.folded):
+            return None
+        return entry.id if self.position is None else cursor.encode(pos or ())
+
+
+async def catch_up(client: Client, window: Window, settings: Settings, topic: str) -> int:
+    """Send what the client's cursor needs from before the window, read from Kafka; returns
+    the number of events sent. Loops because the window moves on meanwhile."""
+    assert client.position is not None
+    pos = client.position
+    sent = 0
+    while True:
+        stale = {p: pos[p] for p in range(len(pos)) if pos[p] < window.covered[p]}
+        if not stale:
+            return sent
+        stop = {p: window.covered[p] for p in stale}
+        async for partition, offset, ts, value in read_range(settings, topic, stale, stop):
+            pos[partition] = offset + 1
+            event = decode_event(value)
+            if event is None or ts < client.min_timestamp_ms:
+                continue
+            if client.filter.matches(event, searchable(event)):
+                await client.send(dumps(event).decode(), cursor.encode(pos),
+                                  str(event.get("kind", "new")))
+                sent += 1
+        for p, offset in stop.items():
+            pos[p] = max(pos[p], offset)
+
+
+async def follow(client: Client, window: Window, buffer: int,
+                 on_sent: Callable[[], None]) -> None:
+    """Send entries from `client.seq` on, until the connection ends. A client more than
+    `buffer` entries behind while writing is dropped: the window checks after each batch and
+    calls `client.abort` (so a client stuck in a write never holds anything up); Dropped."""
+
+    def check(next_seq: int) -> None:
+        if not client.waiting and next_seq - client.seq > buffer and not client.dropped:
+            client.dropped = True
+            client.abort()
+
+    window.watchers.add(check)
+    try:
+        while True:
+            try:
+                entries = window.since(client.seq)
+            except ValueError:  # the window moved past the client within one batch
+                client.dropped = True
+            if client.dropped:
+                raise Dropped
+            for entry in entries:
+                client.seq = entry.seq + 1
+                ident = client.deliverable(entry)
+                if ident is not None:
+                    await client.send(entry.data, ident, entry.kind)
+                    on_sent()
+            client.waiting = True
+            try:
+                await window.wait(client.seq)
+            finally:
+                client.waiting = False
+    finally:
+        window.watchers.discard(check)
+
+
+def start_live(client: Client, window: Window, last: int | None) -> None:
+    """Start at the window's end, or at its `last` newest wanted entries."""
+    if last:
+        client.seq = window.newest(last, lambda e: client.filter.matches(e.event, e.folded))
+    else:
+        client.seq = window.next_seq
