@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tail": ("streamer.cli.tail", "follow the events topic like tail -f"),
     "serve": ("streamer.cli.serve", "serve events over HTTP: SSE, feeds, a live page, webhooks"),
     "health": ("streamer.cli.health", "exit 0 if the worker's readiness endpoint says ready"),
+    "extract": ("streamer.cli.extract", "show what a site profile takes from pages (no dedup)"),
 }
 
 def make_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:

@@ -1,0 +1,51 @@
+"""`streamer extract` as someone writing a profile uses it: a saved page in, what the profile
+takes from it out (position, cleaned text, attribution, matching form)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from streamer.cli.main import main
+from tests.pages import page_html
+
+
+def test_shows_each_ticker_line_with_position_attribution_and_matching_form(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "live.html"
+    page.write_text(page_html(["Dutch Police: Two\u200b wounded in Rotterdam", "Ceasefire holds"]))
+    assert main(["extract", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert f"{page}: 2 ticker lines (source local, profile default)" in out
+    assert "   0  Dutch Police: Two wounded in Rotterdam\n" in out
+    assert "      raw:         Dutch Police: Two\u200b wounded in Rotterdam\n" in out  # zero-width
+    assert "      attribution: Dutch Police\n" in out
+    assert "      key:         2 wounded in rotterdam\n" in out
+    assert "   1  Ceasefire holds\n" in out
+
+
+def test_json_lines_and_another_sites_profile(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "live.txt"
+    page.write_text("Menu\nEN DIRECT\nMétéo: vigilance orange à Lyon\nLIVE\n\nArticle\n")
+    profiles = tmp_path / "profiles.json"
+    profiles.write_text(json.dumps({"sites": {"fr.example": {
+        "marker": "EN DIRECT", "skip": ["^LIVE$"]}}}))
+    # the default profile finds no BREAKING line: exit 1, and says so
+    assert main(["extract", str(page)]) == 1
+    assert "no ticker lines" in capsys.readouterr().out
+    assert main(["extract", str(page), "--json", "--source", "fr.example",
+                 "--profiles", str(profiles)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["position"], r["text"], r["attribution"], r["profile"]) for r in rows] == [
+        (0, "Météo: vigilance orange à Lyon", "Météo", "fr.example")]
+
+
+def test_unloadable_profiles_are_a_usage_error(tmp_path: Path) -> None:
+    page = tmp_path / "p.txt"
+    page.write_text("BREAKING\nsomething happened today\n")
+    bad = tmp_path / "profiles.json"
+    bad.write_text('{"default": {"marker": "("}}')
+    assert main(["extract", str(page), "--profiles", str(bad)]) == 2
