@@ -32,6 +32,9 @@ EVICT_EVERY_SECONDS = 60.0
 # every fetch) would otherwise be decided afresh each time they come back: the most recent such
 # decisions are kept here, a cache (never saved), checked against the live index on use.
 MAX_RECENT_OVERFLOW = 4096
+# A known wording that left the page this shortly before a new one came, and is not on the
+# same page, may have been reworded in place (see match.decide's `replaced`).
+REWORD_WINDOW_SECONDS = 2 * 3600.0
 
 
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:
@@ -70,6 +73,7 @@ class Deduplicator:
         self.profiles = profiles or Profiles.load(self.config.profiles_path)
         self.sources: dict[str, SourceIndex] = {}
         self.stats = Stats()
+        self._lines: list[str] = []  # the snapshot being processed
         self._overflow: OrderedDict[tuple[str, str], tuple[int, str, float, str]] = OrderedDict()
 
     def index(self, source: str) -> SourceIndex:
@@ -112,6 +116,7 @@ class Deduplicator:
             return SnapshotResult([], had_ticker=False)
         idx = self.index(snapshot.source)
         seen = self._advance(idx, snapshot.fetched_at, now)
+        self._lines = lines
         decisions: list[Decision] = []
         exact_raw, touch = idx.exact_raw, idx.touch
         ref, source = snapshot.ref, snapshot.source
@@ -156,8 +161,12 @@ class Deduplicator:
                                    "same text", seen)
 
         best: tuple[Cluster, PairDecision] | None = None
+        shown: set[int] | None = None
         for known_cluster, known in idx.candidates(flash):
-            pd = decide(flash, known)
+            recent = seen - known_cluster.last_seen <= REWORD_WINDOW_SECONDS
+            if recent and shown is None:
+                shown = self._shown(idx)
+            pd = decide(flash, known, replaced=recent and known_cluster.cid not in (shown or ()))
             if best is None or _rank(pd) > _rank(best[1]):
                 best = (known_cluster, pd)
         verdict = best[1].verdict if best else Verdict.NEW
@@ -168,6 +177,11 @@ class Deduplicator:
         if best is not None and verdict is Verdict.REVISED:
             return self._revised(idx, snap, position, best[0], raw, flash, full_key, seen, best[1])
         return self._new(idx, snap, position, raw, flash, full_key, seen, best)
+
+    def _shown(self, idx: SourceIndex) -> set[int]:
+        """Flashes the current snapshot shows (as lines already known)."""
+        hits = (idx.exact_raw(raw) for raw in self._lines)
+        return {hit[0].cid for hit in hits if hit is not None}
 
     def _duplicate(
         self,

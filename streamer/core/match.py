@@ -13,63 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
+from streamer.core.clean import fold
+from streamer.core.evidence import pair_off
 from streamer.core.model import Flash, PairDecision, Verdict
+from streamer.core.words import stop_words
 
-# Words whose change never makes a different flash.
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "has",
-        "have",
-        "had",
-        "its",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "into",
-        "over",
-        "after",
-        "amid",
-        "near",
-        "about",
-        "than",
-        "there",
-        "their",
-        "his",
-        "her",
-        "will",
-        "would",
-        "said",
-        "says",
-        "say",
-        "also",
-        "while",
-        "s",
-    ]
-)
+# Words whose change never makes a different flash: per language (data/stopwords.json).
+STOPWORDS = stop_words("en")
 # Revision needs this much of the known flash's content words to survive.
 MIN_SHARED = 0.6
 
@@ -81,8 +33,19 @@ def _is_figure(token: str) -> bool:
     return _DIGIT.search(token) is not None
 
 
-def _content(tokens: tuple[str, ...]) -> Counter[str]:
-    return Counter(t for t in tokens if t not in STOPWORDS)
+def _content(tokens: tuple[str, ...], stops: frozenset[str] = STOPWORDS) -> Counter[str]:
+    return Counter(t for t in tokens if t not in stops)
+
+
+def _stops(new: Flash, known: Flash) -> frozenset[str]:
+    if new.lang == known.lang:
+        return stop_words(new.lang)
+    return _mixed_stops(new.lang, known.lang)
+
+
+@lru_cache(maxsize=64)
+def _mixed_stops(a: str, b: str) -> frozenset[str]:
+    return stop_words(a) | stop_words(b)
 
 
 def _close(a: str, b: str) -> bool:
@@ -149,14 +112,16 @@ def _attribution_conflict(new: Flash, known: Flash) -> bool:
     return all(not _close(x, y) for x in a for y in b)
 
 
-def _moved_attribution(extra: Counter[str], owner: Flash, other: Flash) -> int:
+def _moved_attribution(
+    extra: Counter[str], owner: Flash, other: Flash, stops: frozenset[str]
+) -> int:
     """Drop from `extra` the other flash's attribution when `owner` carries it at the start or
     end of its body instead ("..., army spokesperson says" without the comma)."""
     attribution = set(other.attribution_key.split()) - set(owner.attribution_key.split())
     moved = {w for w in extra if w in attribution}
     if not moved:
         return 0
-    content = [t for t in owner.tokens if t not in STOPWORDS]
+    content = [t for t in owner.tokens if t not in stops]
     k = len(moved)
     if set(content[:k]) != moved and set(content[-k:]) != moved:
         return 0
@@ -165,28 +130,62 @@ def _moved_attribution(extra: Counter[str], owner: Flash, other: Flash) -> int:
     return k
 
 
-def _far_apart(new: Flash, known: Flash) -> bool:
+def _far_apart(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     """A cheap bound before the full comparison: even counting every speaker word and the
     allowed typos as shared, the lines share too little for any verdict but "different"."""
-    a = set(new.tokens).union(new.attribution_key.split()) - STOPWORDS
-    b = set(known.tokens).union(known.attribution_key.split()) - STOPWORDS
+    a = set(new.tokens).union(new.attribution_key.split()) - stops
+    b = set(known.tokens).union(known.attribution_key.split()) - stops
     return len(a & b) + MAX_TYPOS < MIN_SHARED * min(len(a), len(b))
 
 
-def decide(new: Flash, known: Flash) -> PairDecision:
-    """How `new` relates to `known` (verdict NEW here means: a different flash)."""
+SHORT_BODY = 4  # content words: a body this short does not identify a story on its own
+MIN_REWORDED = 3  # shared content words around a reworded word
+NEGATIONS = frozenset("not no never nicht kein keine nie pas jamais ni nunca".split())
+
+
+def decide(new: Flash, known: Flash, replaced: bool = False) -> PairDecision:
+    """How `new` relates to `known` (verdict NEW here means: a different flash).
+
+    `replaced`: the known wording left the page just as this one came (it is not in the same
+    snapshot and was seen shortly before): one word reworded in a long line is then an edit.
+    """
+    pd = _decide(new, known, replaced)
+    note = label_note(new, known)
+    if note and pd.verdict is not Verdict.NEW:
+        return PairDecision(pd.verdict, pd.score, f"{note}; {pd.reason}")
+    return pd
+
+
+def label_note(new: Flash, known: Flash) -> str | None:
+    """What happened to the site labels between the two wordings, for the reason."""
+    if new.labels == known.labels:
+        return None
+    if not known.labels:
+        return f"label added: {' '.join(new.labels)}"
+    if not new.labels:
+        return f"label removed: {' '.join(known.labels)}"
+    return f"label changed: {' '.join(known.labels)} -> {' '.join(new.labels)}"
+
+
+def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
+    stops = _stops(new, known)
     if new.key == known.key:
         if _attribution_conflict(new, known):
             return PairDecision(Verdict.NEW, 1.0, "same words, other speaker")
+        if _other_label(new, known, stops):
+            return PairDecision(Verdict.NEW, 1.0, "other label, short body")
         return PairDecision(Verdict.DUPLICATE, 1.0, "same text")
-    if _far_apart(new, known):
+    if _far_apart(new, known, stops):
         return PairDecision(Verdict.NEW, 0.0, "little in common")
-    a, b = _content(new.tokens), _content(known.tokens)
+    a, b = _content(new.tokens, stops), _content(known.tokens, stops)
     shared = sum((a & b).values())
     only_new, only_known = a - b, b - a
     typos = _align(only_new, only_known)
-    shared += typos
-    moved = _moved_attribution(only_new, new, known) + _moved_attribution(only_known, known, new)
+    paired, evidence = pair_off(only_new, only_known, new.tokens, known.tokens,
+                                new.lang if new.lang == known.lang else "en")
+    shared += typos + paired
+    moved = (_moved_attribution(only_new, new, known, stops)
+             + _moved_attribution(only_known, known, new, stops))
     size = max(sum(a.values()), sum(b.values()), 1)
     score = shared / size
     if shared == 0:
@@ -197,9 +196,15 @@ def decide(new: Flash, known: Flash) -> PairDecision:
     new_words = {t for t in only_new if not _is_figure(t)}
     known_words = {t for t in only_known if not _is_figure(t)}
     known_size = max(sum(b.values()), 1)
+    same = ", ".join(evidence)
 
     if new_words and known_words:
-        verdict, why = Verdict.NEW, f"other words: {_few(new_words)} vs {_few(known_words)}"
+        if replaced and _reworded(new, known, new_words, known_words, new_figs | known_figs,
+                                  shared):
+            verdict, why = (Verdict.REVISED,
+                            f"reworded: {_few(known_words)} -> {_few(new_words)}")
+        else:
+            verdict, why = Verdict.NEW, f"other words: {_few(new_words)} vs {_few(known_words)}"
     elif not new_words and not known_words:
         if new_figs or known_figs:
             if shared / known_size < MIN_SHARED:
@@ -213,11 +218,9 @@ def decide(new: Flash, known: Flash) -> PairDecision:
             verdict, why = (
                 Verdict.DUPLICATE,
                 (
-                    "attribution moved"
-                    if moved
-                    else "typo or small words"
-                    if typos
-                    else "small words"
+                    same
+                    or ("attribution moved" if moved else "typo or small words" if typos
+                        else "small words")
                 ),
             )
     elif new_words:  # the new flash says more than the known one
@@ -230,21 +233,71 @@ def decide(new: Flash, known: Flash) -> PairDecision:
     else:  # the new flash says less: a shortened repeat, unless it lost its point
         if shared / max(sum(a.values()), 1) < MIN_SHARED or shared < 2 or new_figs:
             verdict, why = Verdict.NEW, "little in common"
+        elif shared < SHORT_BODY - 1 and shared / known_size < 0.5:
+            verdict, why = Verdict.NEW, "too short to be a shortened repeat"
         else:
             verdict, why = Verdict.DUPLICATE, f"shortened: -{_few(known_words)}"
+    if same and verdict is not Verdict.NEW and same not in why:
+        why = f"{why}; {same}"
 
     if verdict is not Verdict.NEW and _attribution_conflict(new, known):
         return PairDecision(Verdict.NEW, score, "other speaker")
-    if verdict is Verdict.NEW and _same_words(new, known):
+    if verdict is Verdict.NEW and _same_words(new, known, stops):
         return PairDecision(Verdict.DUPLICATE, 1.0, "same words, speaker placed elsewhere")
     return PairDecision(verdict, score, why)
 
 
-def _same_words(new: Flash, known: Flash) -> bool:
+def _reworded(new: Flash, known: Flash, new_words: set[str], known_words: set[str],
+              figures: set[str], shared: int) -> bool:
+    """One common word swapped for another in an otherwise unchanged, long enough line; not a
+    name or place (capitalised inside the line), not a figure, not a negation, not Arabic."""
+    if len(new_words) != 1 or len(known_words) != 1 or figures or shared < MIN_REWORDED:
+        return False
+    if new.lang == "ar" or known.lang == "ar" or (new_words | known_words) & NEGATIONS:
+        return False
+    a, b = next(iter(new_words)), next(iter(known_words))
+    if a in new.tokens[:1] or b in known.tokens[:1]:  # a headline's first word: often its subject
+        return False
+    return not (_capitalised(a, new) or _capitalised(b, known))
+
+
+def _capitalised(word: str, flash: Flash) -> bool:
+    """The word is written with a capital (or in a line without lower case) past the first word."""
+    text = flash.body
+    if text.upper() == text:
+        return True
+    return any(
+        i and m.group()[:1].isupper() and word in fold(m.group()).split()
+        for i, m in enumerate(_WORDS.finditer(text))
+    )
+
+
+_WORDS = re.compile(r"[\w'’-]+")
+
+
+def _other_label(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
+    """The same short body under leading words that share nothing: two stories of one kind
+    ("Premier league: ..." / "Champions league: ..."), not one speaker reworded."""
+    if not new.attribution_key or not known.attribution_key:
+        return False
+    if len([t for t in new.tokens if t not in stops]) >= SHORT_BODY:
+        return False
+    a = _content(tuple(new.attribution_key.split()), stops)
+    b = _content(tuple(known.attribution_key.split()), stops)
+    if a & b:
+        return False
+    only_a, only_b = a - b, b - a
+    if _align(only_a, only_b):
+        return False
+    paired, _ = pair_off(only_a, only_b, tuple(a), tuple(b), new.lang)
+    return not paired
+
+
+def _same_words(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     """The whole lines (speaker and body together) carry the same content words: the split into
     speaker and body differed, the flash did not."""
-    a = _content(tuple(new.attribution_key.split()) + new.tokens)
-    b = _content(tuple(known.attribution_key.split()) + known.tokens)
+    a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
+    b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
     only_a, only_b = a - b, b - a
     _align(only_a, only_b)
     return not only_a and not only_b

@@ -48,6 +48,8 @@ class Flash:
     tokens: tuple[str, ...]
     attribution_key: str = ""
     attribution_names: frozenset[str] = frozenset()  # capitalised words of the attribution
+    lang: str = "en"  # the line's language (words.detect): which small words and stems apply
+    labels: tuple[str, ...] = ()  # kickers and markers removed from the text ("Opinion", "Z+")
 
 
 @dataclass(frozen=True, slots=True)

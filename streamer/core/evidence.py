@@ -1,0 +1,91 @@
+"""Word-level evidence that two differing words (or runs of words) say the same thing.
+
+Used by the pair decision on what is left after exact words and typos are aligned: inflected
+forms (the language's stemmer), compounds, hyphens and glued words (character similarity of the
+leftovers, rapidfuzz), and the curated synonym table. Each piece of evidence is named, so the
+sighting's reason says why ("inflection: hits~hitting", "synonym: strikes~hits").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rapidfuzz.distance import Indel
+
+from streamer.core.words import stem, synonyms
+
+SPELLING = 0.9  # character similarity of the joined leftovers that counts as one spelling
+MIN_SPELLING_CHARS = 6  # shorter leftovers are too easily alike (Iran / Iraq)
+MAX_LEFT = 3  # more differing words than this on the shorter side is a rewrite
+GLUE = 3  # letters a capture may glue onto a word ("viFighting")
+MIN_GLUED = 5
+
+
+def _ordered(left: Counter[str], tokens: tuple[str, ...]) -> list[str]:
+    seen = [t for t in dict.fromkeys(tokens) if left.get(t, 0) > 0]
+    return [t for t in seen for _ in range(left[t])]
+
+
+def _word_pair(a: str, b: str, lang: str) -> str | None:
+    """Why two single words are the same word, or None."""
+    if a.isdigit() or b.isdigit():
+        return None
+    sa, sb = stem(a, lang), stem(b, lang)
+    short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    if sa == sb or (len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 2):
+        return f"inflection: {a}~{b}"
+    if synonyms(a, b, lang):
+        return f"synonym: {a}~{b}"
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= MIN_GLUED and len(long_) - len(short) <= GLUE and (
+        long_.endswith(short) or long_.startswith(short)
+    ):
+        return f"glued: {a}~{b}"
+    return None
+
+
+def pair_off(
+    only_new: Counter[str],
+    only_known: Counter[str],
+    new_tokens: tuple[str, ...],
+    known_tokens: tuple[str, ...],
+    lang: str,
+) -> tuple[int, list[str]]:
+    """Pair off leftovers that are the same words in another form (in place); returns how many
+    words of the known side were accounted for, and the reasons."""
+    if not only_new or not only_known or min(len(only_new), len(only_known)) > MAX_LEFT:
+        return 0, []
+    new_run, known_run = _ordered(only_new, new_tokens), _ordered(only_known, known_tokens)
+    a, b = "".join(new_run), "".join(known_run)
+    if a == b or (
+        min(len(a), len(b)) >= MIN_SPELLING_CHARS
+        and Indel.normalized_similarity(a, b) >= SPELLING
+        and not any(w.isdigit() for w in new_run + known_run)
+    ):
+        kind = "compound" if a == b else "spelling"
+        n = len(known_run)
+        only_new.clear()
+        only_known.clear()
+        return n, [f"{kind}: {' '.join(new_run)}~{' '.join(known_run)}"]
+    if len(new_run) + len(known_run) > 2 and synonyms(" ".join(new_run), " ".join(known_run),
+                                                       lang):
+        n = len(known_run)
+        only_new.clear()
+        only_known.clear()
+        return n, [f"synonym: {' '.join(new_run)}~{' '.join(known_run)}"]
+    pairs, reasons = 0, []
+    for word in new_run:
+        for other in list(only_known):
+            if only_known[other] <= 0 or only_new[word] <= 0:
+                continue
+            why = _word_pair(word, other, lang)
+            if why is not None:
+                only_new[word] -= 1
+                only_known[other] -= 1
+                pairs += 1
+                reasons.append(why)
+                break
+    for c in (only_new, only_known):
+        for k in [k for k, v in c.items() if v <= 0]:
+            del c[k]
+    return pairs, reasons

@@ -1,0 +1,105 @@
+"""Language knowledge for matching: small words, inflection, synonyms, and which language a line is.
+
+Stop words and synonyms are data files shipped in the package (`streamer/core/data/`, read once
+through importlib.resources); inflection is the Snowball stemmers of PyStemmer (C, their rules
+compiled in, nothing downloaded). Arabic keeps the folding of `clean.fold` and is not stemmed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
+
+import Stemmer
+
+LANGUAGES = ("en", "de", "fr", "es", "ar")
+DEFAULT_LANGUAGE = "en"
+_SNOWBALL = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
+             "pt": "portuguese", "nl": "dutch", "ru": "russian", "tr": "turkish", "sv": "swedish"}
+_ARABIC = re.compile("[\u0600-\u06ff]")
+
+
+@cache
+def data(name: str) -> dict[str, Any]:
+    """One of the packaged data files (stopwords, labels, synonyms), parsed."""
+    text = resources.files("streamer.core").joinpath(f"data/{name}.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _fold(text: str) -> str:
+    from streamer.core.clean import fold  # clean imports this module's labels at load time
+
+    return fold(text)
+
+
+@cache
+def stop_words(lang: str) -> frozenset[str]:
+    """Words whose change never makes a different flash; English ones count in every language
+    (headlines in any language quote English names and words)."""
+    lists = data("stopwords")
+    words = set(_fold(lists.get(lang, "")).split())
+    if lang != "ar":
+        words |= set(_fold(lists["en"]).split())
+    return frozenset(words)
+
+
+@cache
+def _stemmer(lang: str) -> Stemmer.Stemmer | None:
+    name = _SNOWBALL.get(lang)
+    return Stemmer.Stemmer(name) if name else None
+
+
+@lru_cache(maxsize=16384)
+def stem(word: str, lang: str) -> str:
+    """The word's Snowball stem in its language (English as well, for quoted English)."""
+    stemmer = _stemmer(lang)
+    if stemmer is None:
+        return word
+    return str(stemmer.stemWord(word))
+
+
+@cache
+def _synonym_groups(lang: str) -> dict[str, frozenset[int]]:
+    """Folded word or phrase (and its stem) -> the groups it belongs to."""
+    out: dict[str, set[int]] = {}
+    groups = data("synonyms")
+    for i, group in enumerate(groups.get(lang, []) + (groups["en"] if lang != "en" else [])):
+        for entry in group:
+            folded = _fold(entry)
+            out.setdefault(folded, set()).add(i)
+            if " " not in folded:
+                out.setdefault(stem(folded, lang), set()).add(i)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def synonyms(a: str, b: str, lang: str) -> bool:
+    """Both words (or phrases) are in one synonym group of the language."""
+    groups = _synonym_groups(lang)
+    ga = groups.get(a) or groups.get(stem(a, lang))
+    gb = groups.get(b) or groups.get(stem(b, lang))
+    return bool(ga and gb and ga & gb)
+
+
+@cache
+def _stop_sets() -> tuple[tuple[str, frozenset[str]], ...]:
+    lists = data("stopwords")
+    english = set(_fold(lists["en"]).split())
+    return tuple((lang, frozenset(set(_fold(lists[lang]).split()) - english))
+                 for lang in ("de", "fr", "es"))
+
+
+def detect(text: str, tokens: tuple[str, ...]) -> str:
+    """The line's language, cheaply: Arabic script, else the most small words of German, French
+    or Spanish (two at least), else English."""
+    if not text.isascii() and _ARABIC.search(text):
+        return "ar"
+    best, hits = DEFAULT_LANGUAGE, 1
+    for lang, words in _stop_sets():
+        n = sum(1 for t in tokens if t in words)
+        if n > hits:
+            best, hits = lang, n
+    return best
