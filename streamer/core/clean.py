@@ -69,12 +69,11 @@ _TRAIL_DECOR = re.compile(
     re.IGNORECASE,
 )
 _MEDIA_TAG = re.compile(
-    r"\s*[(\[]\s*(?:video|videos|photos?|pictures|watch|live|updated?|map|graphic"
+    r"[(\[]\s*(?:video|videos|photos?|pictures|watch|live|updated?|map|graphic"
     rf"|{_ar('فيديو')}|{_ar('صور')}|{_ar('شاهد')}|{_ar('مباشر')})[\u064b-\u065f\u0640]*\s*[)\]]\s*",
     re.IGNORECASE,
 )
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])(?=\s|$)")
-_TRAIL_DOTS = re.compile(r"\s*(?:\.{2,}|…)\s*$")
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<!\s)\s++([.,;:!?])(?=\s|$)")  # (starts a run only once)
 
 # Attribution: "Speaker: body", "body: Source", "body, X says".
 _SEP = re.compile(r"\s*:\s+")
@@ -173,15 +172,36 @@ def repair(raw: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+# Linear on any line: the trailing labels are looked for in the line's last characters only (a
+# search for a pattern anchored at the end tries every start, and each try would read a run of a
+# thousand dashes to its end), trailing dots go with one rstrip, and a line is stripped in a few
+# passes at most (real lines stack two or three labels, not hundreds).
+_TAIL_CHARS = 80
+MAX_DECORATION_PASSES = 8
+
+
+def _strip_tail(pattern: re.Pattern[str], text: str) -> str:
+    cut = max(0, len(text) - _TAIL_CHARS)
+    return text[:cut] + pattern.sub("", text[cut:], count=1)
+
+
+def _strip_trailing_dots(text: str) -> str:
+    """`x ...` / `x…` lose their dots; a single full stop (`U.S.`) stays."""
+    kept = text.rstrip(" \t.…")
+    tail = text[len(kept) :]
+    return kept if "…" in tail or ".." in tail else text
+
+
 def strip_decorations(text: str) -> str:
     """Remove ticker labels such as `BREAKING:`, `URGENT |`, `(video)`, `- developing`."""
-    prev = None
-    while prev != text:
+    for _ in range(MAX_DECORATION_PASSES):
         prev = text
         text = _MEDIA_TAG.sub(" ", text).strip()
         text = _LEAD_DECOR.sub("", text, count=1)
-        text = _TRAIL_DECOR.sub("", text, count=1).strip()
-        text = _TRAIL_DOTS.sub("", text)
+        text = _strip_tail(_TRAIL_DECOR, text).strip()
+        text = _strip_trailing_dots(text)
+        if text == prev:
+            break
     return _SPACE_BEFORE_PUNCT.sub(r"\1", text)
 
 

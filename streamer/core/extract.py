@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from html import unescape
 from importlib import resources
 from pathlib import Path
 
+from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.model import Snapshot
 
 
@@ -24,28 +24,34 @@ class Profile:
 
     name: str = "default"
     marker: str = r"BREAKING(?:\s+NEWS)?|URGENT"  # the marker line's words, a regex
-    ignore_case: bool = False
+    ignore_case: bool = True
     max_lines: int = 30
     min_chars: int = 8
     skip: tuple[str, ...] = ()  # regexes of lines inside the block that are not flashes
 
     def compiled(self) -> Rules:
+        # Possessive quantifiers (`*+`): the spaces around the marker are read once, never
+        # re-split between two patterns, so a marker and a megabyte of spaces stays linear.
         flags = re.IGNORECASE if self.ignore_case else 0
+        line = rf"[ \t]*+(?:{self.marker})[ \t]*+(?::[ \t]*+)?"
         return Rules(
             self,
-            re.compile(rf"^[ \t]*(?:{self.marker})[ \t]*:?[ \t]*\r?$", flags | re.MULTILINE),
-            re.compile(rf">\s*(?:{self.marker})\s*:?\s*<", flags),
+            re.compile(rf"^{line}\r?$", flags | re.MULTILINE),
+            re.compile(rf">\s*+(?:{self.marker})\s*+(?::\s*+)?<", flags),
+            re.compile(line, flags),
             tuple(re.compile(p) for p in self.skip),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """A profile compiled: where the marker is in text, where in HTML, what to skip."""
+    """A profile compiled: where the marker is in text, where in HTML, a line that is only the
+    marker (never a flash), what to skip."""
 
     profile: Profile
     in_text: re.Pattern[str]
     in_html: re.Pattern[str]
+    marker_line: re.Pattern[str]
     skips: tuple[re.Pattern[str], ...]
 
 
@@ -55,7 +61,7 @@ class Profiles:
     def __init__(self, default: Profile, by_source: dict[str, Profile]) -> None:
         self.default = default
         self.by_source = by_source
-        self._compiled: dict[str, Rules] = {}
+        self._compiled: dict[str, Rules] = {}  # by profile name: as many as profiles, not sources
 
     @classmethod
     def load(cls, path: Path | None = None) -> Profiles:
@@ -79,9 +85,10 @@ class Profiles:
         return profile or self.default
 
     def rules(self, source: str) -> Rules:
-        rules = self._compiled.get(source)
+        profile = self.for_source(source)
+        rules = self._compiled.get(profile.name)
         if rules is None:
-            rules = self._compiled[source] = self.for_source(source).compiled()
+            rules = self._compiled[profile.name] = profile.compiled()
         return rules
 
 
@@ -122,15 +129,20 @@ HTML_WINDOWS = (4 * 1024, 32 * 1024, 512 * 1024)  # markup after the marker, gro
 MAX_LINE_CHARS = 4000  # a longer "line" is not a flash: bounds the text read per marker
 MAX_FLASH_CHARS = 1000  # a longer line is cut (marked …): events stay far below Kafka's 1 MB
 MAX_MARKERS = 64  # marker lines tried per page before giving up (hostile pages)
+MAX_HTML_PARSED = 2 * 1024 * 1024  # markup parsed per page at most, over all its markers
+WINDOW_CACHE_BYTES = 32 * 1024 * 1024  # parsed windows kept (the key markup counts too)
 
 
 def _html_ticker(html: str, rules: Rules) -> list[str] | None:
+    budget = MAX_HTML_PARSED
     for n, marker in enumerate(rules.in_html.finditer(html)):
-        if n >= MAX_MARKERS:
+        if n >= MAX_MARKERS or budget <= 0:
             break
         start = marker.start() + 1
         for window in HTML_WINDOWS:
-            lines = _window_lines(_to_first_close(html[start : start + window]))
+            markup = _to_first_close(html[start : start + min(window, budget)])
+            budget -= len(markup)
+            lines = _window_lines(markup)
             block, complete = _block(lines, 1, rules)
             # grow the window only for a ticker that has begun and not visibly ended
             if complete or not block or start + window >= len(html):
@@ -148,7 +160,9 @@ def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]
         stripped = line.strip(" \t\r\n")  # keep a trailing NBSP: it may be half of mojibake
         if not stripped or stripped.isspace():
             return out, True
-        if skips and any(p.search(stripped) for p in skips):
+        if rules.marker_line.fullmatch(stripped) or (
+            skips and any(p.search(stripped) for p in skips)
+        ):
             continue
         if len(stripped) >= min_chars:
             out.append(stripped if len(stripped) <= MAX_FLASH_CHARS
@@ -167,15 +181,18 @@ _SKIP = frozenset("script style noscript template svg head".split())
 
 _INLINE_WS = re.compile(r"[ \t\r\f\v]+")
 _END = "\n\x00\n"  # marks a closed container: becomes the blank line that ends a block
-# One scan, in C, over tags, comments, doctypes and text; a stray "<" is text.
-_TOKEN = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>|<!--.*?(?:-->|$)|<[!?][^>]*>|([^<]+|<)", re.S)
+# One scan, in C, over tags, comments, doctypes and text; a stray "<" is text. Linear on any
+# input: a tag ends at the first ">" and holds no "<" (a "<" starts the next token), so no "<"
+# is ever read past again, and the possessive quantifiers never re-split a run of characters.
+_TAG_BODY = r"<(/?)([a-zA-Z][\w:-]*+)[^<>]*+>"
+_TOKEN = re.compile(rf"{_TAG_BODY}|<!--.*?(?:-->|$)|<[!?][^<>]*+>|([^<]+|<)", re.S)
 
 
 # A closing container always ends a ticker block (see `_text_parts`), so the markup after the
 # first one is never needed; cut there, the window is the ticker alone and repeats byte for byte
 # across fetches (the parse cache hits) however the rest of the page changes. Not when a comment,
 # declaration or skipped element might hide that tag from the parser: then the whole window.
-_CLOSE = re.compile(r"</(?:" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^>]*>", re.I)
+_CLOSE = re.compile(r"</(?:" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^<>]*+>", re.I)
 _HIDING = re.compile(r"<[!?]|<(?:" + "|".join(sorted(_SKIP)) + r")(?![\w:-])", re.I)
 
 
@@ -210,13 +227,13 @@ def _text_parts(html: str) -> list[str]:
     return parts
 
 
-@lru_cache(maxsize=512)
+@byte_lru(WINDOW_CACHE_BYTES, lambda markup, lines: text_bytes(markup, tuple(lines)))
 def _window_lines(markup: str) -> list[str]:
     """Pages are fetched again and again unchanged: parse each distinct window once."""
     return html_to_lines(markup)
 
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>")
+_TAG = re.compile(_TAG_BODY)
 _EDGE = "\x01"  # stands for a block edge until entities are decoded (no entity decodes to it)
 
 

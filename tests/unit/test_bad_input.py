@@ -157,7 +157,7 @@ def test_html_declared_as_text_is_text_its_markup_is_data() -> None:
     "Just an article.\n\nNothing urgent here at all.\n",
     "",
     "BREAKING\n\nThe marker with an empty block\n",
-    "breaking\nlower-case marker is not the marker\n\n",
+    "breakingly\na word that merely starts like the marker is not the marker\n\n",
     "Breaking news: an inline mention is not a ticker\n",
 ])
 def test_page_without_a_ticker_is_counted_with_no_event(content: str) -> None:
