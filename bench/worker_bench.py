@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
+import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -107,8 +109,10 @@ def interleave(streams: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 #    `streamer run` itself. Sentinel snapshots halfway and at the end of every source make an
 #    event each; the rate is the snapshots between the two sets of sentinels divided by the
 #    time between them, as seen by a subscriber: steady state, start-up excluded.
-# 2. Latency: `streamer run` is fed at --rate snapshots/s; a subscriber timestamps every event
-#    and matches it to its snapshot's send time.
+#    The pairs run interleaved (baseline, dedup, baseline, dedup ...); each pair's ratio and
+#    their median are reported, and the same by CPU seconds per snapshot.
+# 2. Latency: `streamer run` is fed at --rate snapshots/s, each snapshot with one new flash;
+#    a subscriber timestamps every event and matches it to its snapshot's send time.
 
 SENTINEL = "sentinel"
 
@@ -170,6 +174,8 @@ def serve_baseline() -> int:
 
 
 class Bench:
+    taskset: str | None = None  # pin each worker (and its engine process) to this core
+
     def __init__(self, bootstrap: str, workdir: str, broker_pid: int | None = None,
                  engine_in_process: bool = False) -> None:
         self.bootstrap = bootstrap
@@ -232,6 +238,8 @@ class Bench:
                 cmd += ["--engine-in-process", "true"]
             for k, v in flags.items():
                 cmd += ["--" + k.replace("_", "-"), v]
+        if self.taskset:
+            cmd = ["taskset", "-c", self.taskset, *cmd]
         log = open(f"{self.workdir}/{mode}-{port}.log", "wb")  # noqa: SIM115
         return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -331,7 +339,7 @@ class Bench:
             await self.wait_ready(port, proc)
             sub = asyncio.create_task(self.subscribe(topics[1], on_event, done))
             await asyncio.sleep(1.0)
-            records = bench_input(int(rate * seconds), seed=9, interval=interval)
+            records = latency_input(int(rate * seconds))
             # the first page of every source makes ten events at once; measure the rest
             warm = {d["source"]: d for d in reversed(records)}
             await self.publish(topics[0], list(warm.values()))
@@ -344,6 +352,15 @@ class Bench:
                 await sub
             self.stop(proc)
         return got
+
+
+def latency_input(snapshots: int, sources: int = 8) -> list[dict[str, Any]]:
+    """Snapshots of `sources` pages whose ticker gets a new flash on every fetch: each snapshot
+    makes one event, so the latency has as many samples as snapshots sent."""
+    per = -(-snapshots // sources)
+    streams = [source_stream(f"lat{i}.example", per, seed=9, new_rate=1.0, edit_rate=0.0)
+               for i in range(sources)]
+    return interleave(streams)[:snapshots]
 
 
 def cpu_seconds(pid: int, children: bool = False) -> float:
@@ -389,6 +406,9 @@ async def bench_main(args: argparse.Namespace) -> None:
     try:
         bench = Bench(bootstrap, tempfile.mkdtemp(prefix="worker-bench-"),
                       broker.pid if broker is not None else None, args.engine_in_process)
+        bench.taskset = args.taskset
+        print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
+              file=sys.stderr)
         records = bench_input(args.snapshots, interval=args.interval)
         sources = len({d['source'] for d in records})
         input_topic = f"bench-in-{bench.run_id}"
@@ -409,17 +429,22 @@ async def bench_main(args: argparse.Namespace) -> None:
                 cpus[mode].append(c)
                 print(f"{mode}: {r:,.0f} snapshots/s, {c * 1e6:.0f} us CPU per snapshot",
                       file=sys.stderr)
-        base, dedup = max(rates["baseline"]), max(rates["dedup"])
-        base_cpu, dedup_cpu = min(cpus["baseline"]), min(cpus["dedup"])
+        pairs = [d / b for b, d in zip(rates["baseline"], rates["dedup"], strict=True)]
+        by_cpu = [b / d for b, d in zip(cpus["baseline"], cpus["dedup"], strict=True)]
         lat = await bench.latency(args.rate, args.latency_seconds, args.interval, port + 1)
+        med = statistics.median
         print(json.dumps({
             "snapshots": len(records), "sources": sources, "interval_minutes": args.interval,
+            "taskset": args.taskset, "load_average_at_end": round(os.getloadavg()[0], 2),
             "engine_alone_snapshots_per_s": round(engine_rate),
-            "baseline_snapshots_per_s": round(base), "dedup_snapshots_per_s": round(dedup),
-            "dedup_vs_baseline": round(dedup / base, 3),
-            "baseline_cpu_us_per_snapshot": round(base_cpu * 1e6),
-            "dedup_cpu_us_per_snapshot": round(dedup_cpu * 1e6),
-            "dedup_vs_baseline_by_cpu": round(base_cpu / dedup_cpu, 3),
+            "baseline_snapshots_per_s": [round(r) for r in rates["baseline"]],
+            "dedup_snapshots_per_s": [round(r) for r in rates["dedup"]],
+            "pair_ratios": [round(r, 3) for r in pairs],
+            "dedup_vs_baseline_median": round(med(pairs), 3),
+            "dedup_vs_baseline_min_max": [round(min(pairs), 3), round(max(pairs), 3)],
+            "baseline_cpu_us_per_snapshot": [round(c * 1e6) for c in cpus["baseline"]],
+            "dedup_cpu_us_per_snapshot": [round(c * 1e6) for c in cpus["dedup"]],
+            "dedup_vs_baseline_by_cpu_median": round(med(by_cpu), 3),
             "latency_rate": args.rate, "latency_events": len(lat),
             "latency_p50_ms": round(_pct(lat, 0.5) * 1000, 1) if lat else None,
             "latency_p99_ms": round(_pct(lat, 0.99) * 1000, 1) if lat else None,
@@ -437,9 +462,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0,
                         help="minutes between fetches of a page in the simulated crawl "
                              "(shorter: more repeats)")
-    parser.add_argument("--repeat", type=int, default=2, help="throughput runs per mode")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="interleaved (baseline, dedup) pairs of throughput runs")
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--latency-seconds", type=float, default=60.0,
+                        help="of publishing at --rate, one event per snapshot")
+    parser.add_argument("--taskset", metavar="CPU",
+                        help="pin each worker and its engine process to this one core")
     parser.add_argument("--engine-in-process", action="store_true",
                         help="run the dedup worker with its engine in its own process")
     parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
