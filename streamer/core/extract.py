@@ -2,7 +2,9 @@
 
 Per-site rules live in a `Profile`; profiles are read from JSON (bundled default in
 `streamer/core/profiles/default.json`, or a user file). HTML is first turned into text lines, one
-per block element, with a blank line where a container closes, so one rule serves both.
+per block element, with a blank line where a container closes, so one rule serves both. A profile
+may instead name the ticker by CSS selectors (`streamer.core.selectors`), for HTML pages; text
+pages still go by the marker.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.model import Snapshot
+from streamer.core.selectors import check_selector, selected_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,12 @@ class Profile:
     max_lines: int = 30
     min_chars: int = 8
     skip: tuple[str, ...] = ()  # regexes of lines inside the block that are not flashes
+    # CSS selectors (HTML pages): the ticker, its items, what to drop inside an item; or a path
+    # to the texts in a container holding JSON (`items.*.headline`). No marker needed then.
+    container: str | None = None
+    items: str | None = None
+    drop: tuple[str, ...] = ()
+    json_items: str | None = None
 
     def compiled(self) -> Rules:
         # Possessive quantifiers (`*+`): the spaces around the marker are read once, never
@@ -97,11 +106,26 @@ def _profile(name: str, conf: dict[str, object]) -> Profile:
     if unknown:
         raise ValueError(f"profile {name!r}: unknown setting(s) {', '.join(sorted(unknown))}")
     known = dict(conf)
-    if "skip" in known:
-        known["skip"] = tuple(known["skip"])  # type: ignore[arg-type]
+    for listed in ("skip", "drop"):
+        if listed in known:
+            known[listed] = tuple(known[listed])  # type: ignore[arg-type]
     profile = Profile(name=name, **known)  # type: ignore[arg-type]
     profile.compiled()  # a bad regex fails here, at load time, with the profile's name
+    _check_selectors(profile)
     return profile
+
+
+def _check_selectors(p: Profile) -> None:
+    if p.container is None:
+        if p.items or p.drop or p.json_items:
+            raise ValueError(f"profile {p.name!r}: items, drop and json_items need a container")
+        return
+    if (p.items is None) == (p.json_items is None):
+        raise ValueError(f"profile {p.name!r}: a container needs items or json_items (one)")
+    for what, selector in [("container", p.container), ("items", p.items),
+                           *(("drop", d) for d in p.drop)]:
+        if selector is not None:
+            check_selector(selector, f"profile {p.name!r}: {what}")
 
 
 def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:
@@ -109,6 +133,8 @@ def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:
     rules = profiles.rules(snapshot.source)
     content = snapshot.content
     if snapshot.content_type == "text/html":
+        if rules.profile.container is not None:
+            return _selected_ticker(content, rules)
         return _html_ticker(content, rules)
     for n, marker in enumerate(rules.in_text.finditer(content)):
         if n >= MAX_MARKERS:
@@ -150,6 +176,16 @@ def _html_ticker(html: str, rules: Rules) -> list[str] | None:
         if block:
             return block
     return None
+
+
+def _selected_ticker(html: str, rules: Rules) -> list[str] | None:
+    """The items the profile's selectors pick, through the same line rules as a marker block
+    (skips, minimum length, cap); an empty item is passed over, it does not end the ticker."""
+    p = rules.profile
+    assert p.container is not None
+    texts = selected_lines(html, p.container, p.items, p.drop, p.json_items)
+    block, _ = _block([t for t in texts or () if t], 0, rules)
+    return block or None
 
 
 def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]:

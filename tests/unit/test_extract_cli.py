@@ -49,3 +49,19 @@ def test_unloadable_profiles_are_a_usage_error(tmp_path: Path) -> None:
     bad = tmp_path / "profiles.json"
     bad.write_text('{"default": {"marker": "("}}')
     assert main(["extract", str(page), "--profiles", str(bad)]) == 2
+
+
+def test_a_selector_profile_shows_items_without_their_badges_and_stamps(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.tickers import PROFILES, marquee_page
+
+    page = tmp_path / "marquee.html"
+    page.write_text(marquee_page(["Dutch Police: Rotterdam shooter arrested"]))
+    profiles = tmp_path / "profiles.json"
+    profiles.write_text(json.dumps(PROFILES))
+    assert main(["extract", str(page), "--source", "marquee.example",
+                 "--profiles", str(profiles)]) == 0
+    out = capsys.readouterr().out
+    assert "1 ticker lines (source marquee.example, profile marquee.example)" in out
+    assert "   0  Dutch Police: Rotterdam shooter arrested\n" in out
+    assert "LIVE" not in out
