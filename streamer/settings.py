@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # The engine runs in a child process by default (another core; the event loop stays free
     # for Kafka); in the worker's own process it needs less memory and one core.
     engine_in_process: bool = False
+    create_topics: bool = False  # `streamer run --create-topics`: as `streamer topics create`
+    log_format: Literal["text", "json"] = "text"
 
     # `streamer serve`: HTTP delivery to subscribers (SSE, feeds, page, webhooks)
     serve_host: str = "127.0.0.1"

@@ -18,7 +18,7 @@ from streamer.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from streamer.cli.flags import add_input_format_flag, add_setting_flag
+    from streamer.cli.flags import ENGINE, add_input_format_flag, add_setting_flags
 
     parser.add_argument(
         "inputs",
@@ -35,8 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--summary-json", action="store_true", help="print the closing summary to stderr as JSON"
     )
-    add_setting_flag(parser, "ttl_hours", type=float, help="forget flashes not seen for this long")
-    add_setting_flag(parser, "profiles", help="site profiles JSON file")
+    add_setting_flags(parser, *ENGINE, title="dedup engine")
     add_input_format_flag(parser)
 
 
@@ -48,7 +47,7 @@ def run(
     stderr: TextIO | None = None,
 ) -> int:
     # Imported here so that `streamer --help` and other subcommands start fast.
-    from streamer.cli.inputs import read_inputs
+    from streamer.cli.inputs import missing, read_inputs
     from streamer.codec import BadRecord, dumps, encode_event, encode_sighting
     from streamer.core.engine import Deduplicator
     from streamer.core.extract import Profiles
@@ -56,6 +55,10 @@ def run(
 
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
+    for path in missing(args.inputs):
+        print(f"streamer: {path}: no such file or directory", file=err)
+    if missing(args.inputs):
+        return 2
     try:
         profiles = Profiles.load(settings.profiles)
     except (OSError, ValueError) as exc:

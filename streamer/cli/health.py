@@ -10,12 +10,14 @@ import sys
 import urllib.error
 import urllib.request
 
+from streamer.cli.flags import add_setting_flags
 from streamer.settings import Settings
 
 DEFAULT_TIMEOUT = 3.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_setting_flags(parser, "web_host", "web_port")
     parser.add_argument(
         "--url",
         default=None,

@@ -82,6 +82,11 @@ def read_page(path: Path) -> Item:
         return name, exc
 
 
+def missing(paths: Iterable[str]) -> list[str]:
+    """The paths given that do not exist (`-` is stdin): a usage error, not a bad record."""
+    return [p for p in paths if p != "-" and not Path(p).exists()]
+
+
 def read_inputs(paths: Iterable[str], stdin: BinaryIO | None = None, *,
                 fmt: str = "auto", max_bytes: int = 5 * 1024 * 1024) -> Iterator[Item]:
     """Every input's records: WARC files record by record, JSON lines of input format `fmt`

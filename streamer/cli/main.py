@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
-from streamer import __version__
-from streamer.cli.flags import build_settings
+from streamer import __version__, logs
+from streamer.cli.flags import add_setting_flag, build_settings
+
+DESCRIPTION = """\
+Turns the BREAKING tickers of news sites into one clean event feed: one event per real-world
+flash, and a linked event when a flash is revised. Without Kafka: `streamer dedup FILES`.
+With Kafka: `streamer topics create`, `streamer run`, `streamer publish FILES`, `streamer tail`."""
+
+EPILOG = """\
+Every setting flag can also come from its STREAMER_<NAME> environment variable (each --help
+names it); a flag given on the command line wins. Exit codes: 0 ok, 1 failure, 2 usage or
+configuration error. `streamer COMMAND --help` lists a command's flags."""
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -28,20 +37,34 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("streamer.cli.publish", "send snapshots (files, directories, JSON lines) to Kafka"),
     "tail": ("streamer.cli.tail", "follow the events topic like tail -f"),
     "serve": ("streamer.cli.serve", "serve events over HTTP: SSE, feeds, a live page, webhooks"),
+    "topics": ("streamer.cli.topics", "create or describe the worker's Kafka topics"),
     "health": ("streamer.cli.health", "exit 0 if the worker's readiness endpoint says ready"),
     "extract": ("streamer.cli.extract", "show what a site profile takes from pages (no dedup)"),
 }
 
+def add_global_flags(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    """-v and --log-format, before or after the subcommand (a subcommand's copy must not
+    reset what was given before it: -v counts separately, --log-format has no default there)."""
+    group = parser.add_argument_group("logging")
+    group.add_argument("-v", "--verbose", action="count", default=0,
+                       dest="verbose_sub" if sub else "verbose",
+                       help="more logging on stderr: -v info, -v -v debug")
+    add_setting_flag(group, "log_format", choices=("text", "json"),
+                     **({"default": argparse.SUPPRESS} if sub else {}))
+
+
 def make_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
-    parser = argparse.ArgumentParser(prog="streamer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="streamer", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"streamer {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+    add_global_flags(parser, sub=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules: dict[str, Any] = {}
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
         module.add_arguments(p)
+        add_global_flags(p, sub=True)
         modules[name] = module
     return parser, modules
 
@@ -49,13 +72,6 @@ def make_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser, modules = make_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # aiokafka's connection logger prints whole requests at DEBUG, SASL credentials included.
-    logging.getLogger("aiokafka.conn").setLevel(logging.INFO)
     try:
         settings = build_settings(args)
     except ValidationError as exc:
@@ -63,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = ".".join(str(p) for p in err["loc"]) or "settings"
             print(f"streamer: configuration error: {where}: {err['msg']}", file=sys.stderr)
         return 2
+    logs.setup(settings.log_format, args.verbose + args.verbose_sub)
     try:
         return int(modules[args.command].run(args, settings))
     except KeyboardInterrupt:

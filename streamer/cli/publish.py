@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from streamer.cli.flags import add_input_format_flag, add_kafka_flags
-from streamer.cli.inputs import Item, read_inputs
+from streamer.cli.flags import add_connection_flags, add_input_format_flag, add_setting_flags
+from streamer.cli.inputs import Item, missing, read_inputs
 from streamer.codec import BadRecord, encode_snapshot
 from streamer.inputs.pages import Skipped
 from streamer.kafka.connection import KafkaUnavailable, connect, partitions_of, stop_quietly
@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="snapshot files (.jsonl/.json records, .txt/.html pages, "
                              ".warc/.warc.gz crawls), directories of them, or - for JSON lines "
                              "on stdin")
-    add_kafka_flags(parser)
+    add_connection_flags(parser)
+    add_setting_flags(parser, "input_topic", "max_snapshot_bytes")
     add_input_format_flag(parser)
     parser.add_argument("--topic", help="topic to send to (default: the input topic)")
     parser.add_argument("--rate", type=_positive_float, metavar="N",
@@ -104,6 +105,10 @@ class Pacer:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     topic = args.topic or settings.input_topic
+    for path in missing(args.paths):
+        print(f"streamer publish: {path}: no such file or directory", file=sys.stderr)
+    if missing(args.paths):
+        return 2
     counts = Counts()
     try:
         asyncio.run(_publish(args, settings, topic, counts))

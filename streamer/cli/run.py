@@ -15,24 +15,25 @@ import signal
 import sys
 from collections.abc import Iterator
 
-from streamer.cli.flags import add_input_format_flag, add_kafka_flags, add_setting_flag
+from streamer.cli.flags import (
+    ENGINE,
+    TOPICS,
+    add_connection_flags,
+    add_input_format_flag,
+    add_setting_flags,
+)
 from streamer.settings import Settings
 
 log = logging.getLogger("streamer.worker")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_kafka_flags(parser)
-    add_setting_flag(parser, "web_host", help="bind the health/readiness server to this address")
-    add_setting_flag(parser, "web_port", type=int, help="port of the health/readiness server")
-    add_setting_flag(parser, "data_dir", help="faust's data directory")
-    add_setting_flag(parser, "ttl_hours", type=float, help="forget flashes not seen for this long")
-    add_setting_flag(parser, "state_topic",
-                     help="compacted topic of dedup state (default: APP_ID-dedup-state)")
-    add_setting_flag(parser, "profiles", help="site profiles JSON file")
-    add_setting_flag(parser, "engine_in_process", metavar="BOOL",
-                     help="run the dedup engine in the worker's own process: less memory, one "
-                          "core (default: false, a child process)")
+    add_connection_flags(parser)
+    add_setting_flags(parser, *TOPICS, "create_topics", title="topics")
+    add_setting_flags(parser, "web_host", "web_port", "max_snapshot_bytes",
+                      "session_timeout_seconds", "data_dir", "engine_in_process",
+                      title="worker")
+    add_setting_flags(parser, *ENGINE, title="dedup engine")
     add_input_format_flag(parser)
 
 
@@ -40,13 +41,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from streamer.kafka.app import create_app
-    from streamer.kafka.startup import NotReadyServer, TopicLayoutError, prepare
+    from streamer.kafka.startup import NotReadyServer, prepare
+    from streamer.kafka.topics import TopicLayoutError
 
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
+        app = create_app(settings)  # (before the wait: it starts sooner once Kafka is there)
         with NotReadyServer(settings.web_host, settings.web_port) as health, _stop_on_sigterm():
-            asyncio.run(prepare(settings, health))
-        app = create_app(settings)
+            asyncio.run(prepare(settings, health, settings.create_topics))
     except _Stopped:
         print("streamer run: stopped while waiting for Kafka", file=sys.stderr)
         return 0
@@ -88,6 +90,7 @@ def execute(app: object) -> int:
         redirect_stdouts=False,
         loglevel=logging.getLogger().level or logging.WARNING,
     )
+    worker.spinner = None  # a service's log is no terminal: no cursor escapes in it
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from streamer.cli.flags import add_setting_flag
+from streamer.cli.flags import add_connection_flags, add_setting_flag, add_setting_flags
 from streamer.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for name in ("bootstrap_servers", "output_topic", "app_id"):
-        add_setting_flag(parser, name)
+    add_connection_flags(parser)
+    add_setting_flags(parser, "output_topic", "app_id")
     add_setting_flag(parser, "serve_host", help="address to listen on")
-    add_setting_flag(parser, "serve_port", type=int, help="port to listen on (default 8080)")
+    add_setting_flag(parser, "serve_port", help="port to listen on")
     add_setting_flag(parser, "serve_history", type=int,
                      help="newest events held in memory for resuming, feeds and ?last=")
     add_setting_flag(parser, "webhooks_file", help="TOML file of webhook subscriptions")

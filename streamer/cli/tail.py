@@ -15,10 +15,10 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from streamer.cli.flags import add_kafka_flags
+from streamer.cli.flags import add_connection_flags, add_setting_flags
 from streamer.cli.tailview import COLOR, PLAIN, EventFilter, Style, format_event, parse_since
 from streamer.codec import JSONError, loads
 from streamer.kafka.connection import KafkaUnavailable, connect, partitions_of, stop_quietly
@@ -26,7 +26,8 @@ from streamer.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_kafka_flags(parser)
+    add_connection_flags(parser)
+    add_setting_flags(parser, "output_topic")
     parser.add_argument("--topic", help="topic to follow (default: the output topic)")
     parser.add_argument("--json", action="store_true",
                         help="print each event's JSON value as it is stored, one per line")
@@ -36,9 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--last", type=_count, metavar="N",
                        help="first print the N newest events (after filters), oldest first")
     start.add_argument("--since", metavar="TIME",
-                       help="start at events written at or after TIME: RFC 3339 "
-                            "(2026-11-21T09:00:00Z; no offset = local time) or a duration "
-                            "back from now (90s, 10m, 2h, 1h30m, 3d)")
+                       help="only events first seen at or after TIME (their first_seen, the "
+                            "page time, not when they were written): RFC 3339 "
+                            "(2026-11-21T09:00:00Z; no offset = UTC) or a duration back from "
+                            "now (90s, 10m, 2h, 1h30m, 3d)")
     pick = parser.add_argument_group("filters")
     pick.add_argument("--source", action="append", metavar="SITE",
                       help="only events from SITE (repeat or comma-separate for several)")
@@ -89,7 +91,7 @@ def options(args: argparse.Namespace, settings: Settings, now: datetime,
     except ValueError as exc:
         raise ValueError(f"--since: {exc}") from None
     try:
-        flt = EventFilter.build(args.source, args.grep)
+        flt = EventFilter.build(args.source, args.grep, since)
     except re.error as exc:
         raise ValueError(f"--grep: bad regular expression: {exc}") from None
     if args.group and (args.last or since):
@@ -190,7 +192,7 @@ class Printer:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        opts = options(args, settings, datetime.now().astimezone(), sys.stdout.isatty())
+        opts = options(args, settings, datetime.now(UTC), sys.stdout.isatty())
     except ValueError as exc:
         print(f"streamer tail: {exc}", file=sys.stderr)
         return 2

@@ -24,9 +24,9 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 def parse_since(text: str, now: datetime) -> datetime:
     """`--since`: a duration back from `now` (`90s`, `10m`, `2h`, `1h30m`, `3d`, `1w`) or a time.
 
-    Times are RFC 3339 (`2026-11-21T09:00:00Z`, `...+01:00`); without an offset (`2026-11-21
-    09:00`, `2026-11-21`) they are local time, like the times `tail` prints.
-    Raises ValueError with a message fit for a usage error.
+    Times are RFC 3339 (`2026-11-21T09:00:00Z`, `...+01:00`), read by the codec's parser like
+    every time in streamer: without an offset (`2026-11-21 09:00`, `2026-11-21`) they are UTC,
+    like the times `tail` prints. Raises ValueError with a message fit for a usage error.
     """
     value = text.strip()
     if not value:
@@ -36,37 +36,43 @@ def parse_since(text: str, now: datetime) -> datetime:
         seconds = sum(float(n) * _UNITS[u.lower()] for n, u in _RELATIVE.findall(compact))
         return now - timedelta(seconds=seconds)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return parse_time(value)
+    except BadRecord:
         raise ValueError(
             f"cannot read {text!r} as a time: use RFC 3339 (2026-11-21T09:00:00Z) "
             "or a duration back from now (10m, 2h, 1h30m, 3d)"
         ) from None
-    return parsed if parsed.tzinfo else parsed.astimezone()  # naive: local time
 
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
-    """`--source` (any of, case-insensitive) and `--grep` (regex on the text, case-insensitive)."""
+    """`--source` (any of, case-insensitive), `--grep` (regex on the text, case-insensitive)
+    and `--since` (first_seen at or after; an event without a first_seen passes)."""
 
     sources: frozenset[str] = frozenset()
     pattern: re.Pattern[str] | None = None
+    since: datetime | None = None
 
     @classmethod
-    def build(cls, sources: Iterable[str] | None, grep: str | None) -> EventFilter:
+    def build(cls, sources: Iterable[str] | None, grep: str | None,
+              since: datetime | None = None) -> EventFilter:
         """Raises re.error for a bad pattern."""
         wanted = frozenset(
             s.strip().lower() for item in sources or () for s in item.split(",") if s.strip()
         )
-        return cls(wanted, re.compile(grep, re.IGNORECASE) if grep else None)
+        return cls(wanted, re.compile(grep, re.IGNORECASE) if grep else None, since)
 
     @property
     def active(self) -> bool:
-        return bool(self.sources or self.pattern)
+        return bool(self.sources or self.pattern or self.since)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         if self.sources and str(event.get("source", "")).lower() not in self.sources:
             return False
+        if self.since is not None:
+            seen = event_time(event)
+            if seen is not None and seen < self.since:
+                return False
         if self.pattern is not None:
             text = " ".join(
                 str(event.get(k) or "") for k in ("attribution", "text", "previous_text")
@@ -123,21 +129,23 @@ def format_event(event: Mapping[str, Any], style: Style = PLAIN,
                  fallback_ms: int | None = None) -> str:
     """One readable line, e.g.
 
-    2026-11-21 09:14:03  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #1a2b3c4d
-    2026-11-21 09:20:41  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam shooter
+    2026-11-21 08:14:03Z  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #1a2b3c4d
+    2026-11-21 08:20:41Z  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam shooter
         killed  (was: "Dutch Police: Rotterdam shooter arrested")  #77f0e2aa   (on one line)
 
-    The time is first_seen in local time; the trailing `#id` is the event's id, which a later
-    revision names, so `grep '#1a2b3c4d'` finds a flash and all its revisions.
+    The time is first_seen in UTC (as `--since` reads it back); the trailing `#id` is the
+    event's id, which a later revision names, so `grep '#1a2b3c4d'` finds a flash and all its
+    revisions. The attribution is prefixed only when the text does not already name it (a
+    trailing `, the Kremlin says` is not repeated in front).
     """
     when = event_time(event, fallback_ms)
-    stamp = when.astimezone().strftime("%Y-%m-%d %H:%M:%S") if when else "????-??-?? ??:??:??"
+    stamp = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if when else "????-??-?? ??:??:??"
     source = clean(event.get("source")) or "?"
     text = clean(event.get("text"))
     attribution = clean(event.get("attribution"))
     if attribution and text.startswith(attribution):
         body = style.paint(style.attribution, attribution) + text[len(attribution):]
-    elif attribution:
+    elif attribution and attribution.casefold() not in text.casefold():
         body = style.paint(style.attribution, attribution) + ": " + text
     else:
         body = text

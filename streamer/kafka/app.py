@@ -32,6 +32,7 @@ from streamer.core.model import Event, Snapshot
 from streamer.kafka.acks import InOrderAcks
 from streamer.kafka.engineclient import EngineError, engine_for
 from streamer.kafka.envelope import OutRecord, dlq_record, event_record
+from streamer.kafka.metrics import CONTENT_TYPE, worker_metrics
 from streamer.kafka.statestore import StateStore
 from streamer.kafka.wire import Outcome, outcome_of
 from streamer.settings import Settings
@@ -49,7 +50,8 @@ MAX_IN_FLIGHT = 1000  # records sent to the engine process and not published yet
 def state_store(settings: Settings) -> StateStore:
     """The dedup engine (in its own process unless `engine_in_process`) for every source this
     worker is assigned, its state kept in Kafka."""
-    return StateStore(settings, engine_for(settings.dedup(), settings.engine_in_process))
+    return StateStore(settings, engine_for(settings.dedup(), settings.engine_in_process,
+                                           settings.log_format))
 
 
 def broker_urls(settings: Settings) -> list[str]:
@@ -78,6 +80,22 @@ class Health:
 
     agent_running: bool = False
     failure: str | None = None
+
+
+def when_delivered(deliveries: list[asyncio.Future[Any]], then: Callable[[], object]) -> None:
+    """Call `then()` once every delivery succeeded (a failed one stops the worker anyway)."""
+    left = len(deliveries)
+
+    def one_done(fut: asyncio.Future[Any]) -> None:
+        nonlocal left
+        left -= 1
+        if left == 0 and not any(f.cancelled() or f.exception() for f in deliveries):
+            then()
+
+    if not deliveries:
+        then()
+    for fut in deliveries:
+        fut.add_done_callback(one_done)
 
 
 def create_app(settings: Settings, process: Process | None = None,
@@ -126,6 +144,21 @@ def create_app(settings: Settings, process: Process | None = None,
     # (the event and state topics are normally created by streamer.kafka.startup.prepare, with the
     # input's partition count; declaring here only covers the stand-in benchmark app)
     health = Health()
+    metrics = worker_metrics()
+    read_upto: dict[int, int] = {}  # input partition -> next offset to read (for the lag)
+
+    def lag() -> dict[int, int]:
+        behind = {}
+        for tp in app.consumer.assignment():
+            if tp.topic == settings.input_topic and tp.partition in read_upto:
+                high = app.consumer.highwater(tp)
+                if high is not None:
+                    behind[tp.partition] = max(0, high - read_upto[tp.partition])
+        return behind
+
+    metrics.lag = lag
+    if store is not None:
+        store.on_restored = metrics.restored
 
     crashing: set[asyncio.Future[None]] = set()
 
@@ -155,6 +188,7 @@ def create_app(settings: Settings, process: Process | None = None,
 
     async def send_state(partition: int, records: list[tuple[bytes, bytes | None]]
                          ) -> list[asyncio.Future[Any]]:
+        metrics.state_writes.inc(len(records))
         return [await send(settings.state_topic_name, OutRecord(key, value, [], None), partition)
                 for key, value in records]
 
@@ -175,11 +209,14 @@ def create_app(settings: Settings, process: Process | None = None,
     async def publish(partition: int, outcome: Outcome) -> list[asyncio.Future[Any]]:
         """Send the events; the state that accounts for them follows once they are acked."""
         now = clock()
+        fresh = outcome.events if store is None else store.fresh(partition, outcome)
+        for event in fresh:
+            metrics.events.labels(event.kind).inc()
         if store is None:
             return [await send(settings.output_topic, event_record(e, now.timestamp()))
-                    for e in outcome.events]
+                    for e in fresh]
         events = [await send(settings.output_topic, event_record(e, now.timestamp()), partition)
-                  for e in store.fresh(partition, outcome)]
+                  for e in fresh]
         changes = outcome.changes
         previous = state_writes.get(partition)
         if not events and (previous is None or previous.done()):  # nothing to wait for
@@ -193,9 +230,12 @@ def create_app(settings: Settings, process: Process | None = None,
         if state_writes.get(partition) is write:
             del state_writes[partition]
 
-    async def dead_letter(reason: str, message: Any) -> asyncio.Future[Any]:
+    async def dead_letter(reason: str, message: Any, source: str) -> asyncio.Future[Any]:
         log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition,
-                    message.offset, reason)
+                    message.offset, reason, extra={"topic": message.topic,
+                                                   "partition": message.partition,
+                                                   "offset": message.offset,
+                                                   "source": source or None})
         kw = {"key": message.key, "value": message.value, "headers": message.headers,
               "topic": message.topic, "partition": message.partition,
               "offset": message.offset, "timestamp": message.timestamp}
@@ -227,10 +267,17 @@ def create_app(settings: Settings, process: Process | None = None,
         if store is not None and message.partition not in store.parts:
             return  # revoked meanwhile: its next owner reads the record again
         if outcome.dead_letter is not None:
-            deliveries = [await dead_letter(outcome.dead_letter, message)]
+            metrics.dead_lettered(outcome.dead_letter, outcome.tally)
+            deliveries = [await dead_letter(outcome.dead_letter, message, outcome.source)]
         else:
+            metrics.processed(outcome.source, outcome.tally)
             deliveries = await publish(message.partition, outcome)
         acks.add(message.tp, event.ack, deliveries)
+        if message.timestamp:
+            when_delivered(deliveries, partial(delivered_after, message.timestamp))
+
+    def delivered_after(timestamp: float) -> None:
+        metrics.latency.observe(max(0.0, clock().timestamp() - timestamp))
 
     async def finish_ready() -> None:
         async with finishing:
@@ -261,6 +308,9 @@ def create_app(settings: Settings, process: Process | None = None,
 
     @app.agent(source, name="streamer.dedup")
     async def dedup(stream: Any) -> None:
+        if store is not None:  # start the engine process while the group forms
+            await store.engine.start()
+            metrics.engine_starts.inc()
         await app.maybe_start_producer()
         for topic in outputs:
             # Create the event and dead-letter topics if missing (an existing one is left as
@@ -269,6 +319,7 @@ def create_app(settings: Settings, process: Process | None = None,
         health.agent_running = True
         try:
             async for event in stream.noack().events():
+                read_upto[event.message.partition] = event.message.offset + 1
                 if store is None:
                     reply = stand_in(event.message)
                 else:
@@ -310,8 +361,12 @@ def create_app(settings: Settings, process: Process | None = None,
             return
         mine = {tp.partition for tp in assigned if tp.topic == settings.input_topic}
         store.forget(set(store.parts) - mine)
-        for partition in sorted(mine):
-            await store.ensure(partition)
+        held = {s for part in store.parts.values() for s in part.sources}
+        for source in metrics.live.keys() - held:
+            del metrics.live[source]
+        for partition in read_upto.keys() - mine:
+            del read_upto[partition]
+        await asyncio.gather(*(store.ensure(partition) for partition in sorted(mine)))
 
     app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
     app.on_partitions_assigned.connect(on_assigned)  # type: ignore[arg-type]
@@ -335,6 +390,10 @@ def create_app(settings: Settings, process: Process | None = None,
     async def ready(web: Any, request: Any) -> Any:
         ok, body = readiness()
         return web.json({"ready": ok, **body}, status=200 if ok else 503)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        return web.bytes(metrics.expose(), headers={"Content-Type": CONTENT_TYPE})
 
     @app.page("/live")
     async def live(web: Any, request: Any) -> Any:

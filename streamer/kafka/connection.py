@@ -101,6 +101,29 @@ async def connect(client: Any, bootstrap: str, timeout: float,
             raise
 
 
+async def wait_for_admin(settings: Any, timeout: float) -> Any:
+    """A started admin client, retrying (0.25 s doubling to 2 s) while Kafka does not answer,
+    for at most `timeout` seconds; then KafkaUnavailable with the last reason."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    loop = asyncio.get_running_loop()
+    deadline, delay = loop.time() + timeout, 0.25
+    while True:
+        admin = AIOKafkaAdminClient(request_timeout_ms=10_000, **settings.kafka_client_kwargs())
+        with bootstrap_errors() as errors:
+            try:
+                await admin.start()
+                return admin
+            except (KafkaError, OSError) as exc:
+                await stop_quietly(admin)
+                reason = describe_error(errors[-1] if errors else exc)
+        if loop.time() + delay > deadline:
+            raise KafkaUnavailable(unreachable_message(settings.bootstrap_servers, reason))
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
 async def stop_quietly(client: Any, timeout: float = 5.0) -> None:
     """Best-effort stop, used when the real failure is already being reported."""
     try:

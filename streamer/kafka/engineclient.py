@@ -34,8 +34,9 @@ class EngineError(Exception):
 class EngineProcess:
     """`python -m streamer.kafka.enginehost`, as futures: `call(op, *args)` gives the reply."""
 
-    def __init__(self, config: DedupConfig) -> None:
+    def __init__(self, config: DedupConfig, log_format: str = "text") -> None:
         self.config = config
+        self.log_format = log_format  # the child logs to the worker's stderr, in its format
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._waiting: deque[asyncio.Future[Any]] = deque()
@@ -54,7 +55,7 @@ class EngineProcess:
 
     async def _start(self) -> None:
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "streamer.kafka.enginehost",
+            sys.executable, "-m", "streamer.kafka.enginehost", self.log_format,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         self._reader = asyncio.ensure_future(self._read(self._proc))
         await self.call("init", self.config)
@@ -174,5 +175,5 @@ def _log_failure(fut: asyncio.Future[Any]) -> None:
         log.error("engine request failed: %s", fut.exception())
 
 
-def engine_for(config: DedupConfig, in_process: bool) -> Engine:
-    return LocalEngine(config) if in_process else EngineProcess(config)
+def engine_for(config: DedupConfig, in_process: bool, log_format: str = "text") -> Engine:
+    return LocalEngine(config) if in_process else EngineProcess(config, log_format)

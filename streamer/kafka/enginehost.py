@@ -12,16 +12,18 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from streamer import logs
 from streamer.codec import dumps, loads
 from streamer.core.engine import Deduplicator
 from streamer.core.model import Event, Snapshot
 from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
 from streamer.kafka.envelope import Headers
 from streamer.kafka.statekeys import parse_key, state_key
-from streamer.kafka.wire import READ_CHUNK, frame, outcome_of, trim_heap, unframe
+from streamer.kafka.wire import READ_CHUNK, Tally, frame, outcome_of, trim_heap, unframe
 from streamer.settings import DedupConfig
 
 log = logging.getLogger("streamer.engine")
@@ -46,14 +48,23 @@ class Host:
 
     def op_process(self, value: bytes | None, headers: Headers | None, timestamp: float | None,
                    max_bytes: int, now: float, fmt: str = "auto") -> tuple[Any, ...]:
-        """The record's Outcome, as a plain tuple (see Outcome); `fmt` is its input format."""
+        """The record's Outcome, as a plain tuple (see Outcome), with what the engine counted;
+        `fmt` is its input format."""
+        s = self.engine.stats
+        before = (s.new, s.duplicate, s.revised, s.no_ticker, s.evicted)
         outcome = outcome_of(self._events, value, headers, timestamp, max_bytes,
                              datetime.fromtimestamp(now, UTC), fmt=fmt)
+        index = self.engine.sources.get(outcome.source)
+        new, duplicate, revised, no_ticker, evicted = (
+            b - a for a, b in zip(before, (s.new, s.duplicate, s.revised, s.no_ticker,
+                                           s.evicted), strict=True))
+        tally = Tally(outcome.tally.seconds, new, duplicate, revised, no_ticker, evicted,
+                      len(index) if index is not None else 0)
         if outcome.dead_letter is not None:
-            return tuple(outcome)
+            return tuple(outcome._replace(tally=tally))
         changes = [(state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)
                    for r in drain_changes(self.engine)]
-        return (outcome.source, outcome.events, changes, None)
+        return (outcome.source, outcome.events, changes, None, tally)
 
     def _events(self, snapshot: Snapshot, now: datetime) -> list[Event]:
         return self.engine.process(snapshot, now=now).events
@@ -66,11 +77,11 @@ class Host:
                 source, cid = parsed
                 apply_record(self.engine, StateRecord(source, cid, loads(value) if value else None))
 
-    def op_finish(self, sources: list[str]) -> int:
-        """A restore is complete: the flashes now known for `sources`."""
+    def op_finish(self, sources: list[str]) -> dict[str, int]:
+        """A restore is complete: the flashes now known for each of `sources`."""
         finish_restore(self.engine)
         trim_heap()
-        return sum(len(self.engine.sources[s]) for s in sources if s in self.engine.sources)
+        return {s: len(self.engine.sources[s]) for s in sources if s in self.engine.sources}
 
     def op_forget(self, sources: list[str]) -> None:
         for source in sources:
@@ -94,7 +105,7 @@ def serve(inp: int, out: int) -> int:
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.setup(sys.argv[1] if len(sys.argv) > 1 else "text")
     out = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the replies
     return serve(0, out)

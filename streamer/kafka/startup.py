@@ -15,12 +15,13 @@ from typing import Any
 
 from streamer.codec import dumps
 from streamer.kafka.connection import bootstrap_errors, describe_error
-from streamer.kafka.statestore import topic_specs
+from streamer.kafka.topics import ensure, partition_counts
 from streamer.settings import Settings
 
 log = logging.getLogger("streamer.startup")
 
-BACKOFF_START, BACKOFF_MAX = 0.5, 15.0
+BACKOFF_START, BACKOFF_MAX = 0.25, 15.0
+TOPIC_POLL = 0.25  # seconds between looks for the input topic, once Kafka answers
 
 
 class NotReadyServer:
@@ -57,13 +58,19 @@ class NotReadyServer:
         self.server.server_close()
 
 
-async def prepare(settings: Settings, health: NotReadyServer | None = None) -> int:
-    """Wait (with backoff) until Kafka answers and the input topic exists; create the event and
-    state topics with the input's partition count if missing. Returns that count."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+async def prepare(settings: Settings, health: NotReadyServer | None = None,
+                  create_topics: bool = False) -> int:
+    """Wait until Kafka answers and the input topic exists (or create every topic, with
+    `create_topics`); create the event and state topics with the input's partition count if
+    missing. Returns that count.
+
+    Kafka unreachable: retry with backoff (0.25 s doubling to 15 s). Kafka up, input topic
+    missing: look again every TOPIC_POLL seconds, so the worker starts within about a second
+    of the topic appearing."""
+    from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import KafkaError
 
-    delay = BACKOFF_START
+    delay, told = BACKOFF_START, False
     while True:
         admin = AIOKafkaAdminClient(request_timeout_ms=10_000, **settings.kafka_client_kwargs())
         errors: list[BaseException] = []
@@ -72,48 +79,25 @@ async def prepare(settings: Settings, health: NotReadyServer | None = None) -> i
                 await admin.start()
             if health:
                 health.waiting_for = f"input topic {settings.input_topic}"
-            meta = {t["topic"]: t for t in await admin.describe_topics(
-                [settings.input_topic, settings.output_topic, settings.state_topic_name])}
-            inp = meta.get(settings.input_topic)
-            if inp is not None and not inp["error_code"] and inp["partitions"]:
-                partitions = len(inp["partitions"])
-                brokers = len((await admin.describe_cluster())["brokers"])
-                missing = [
-                    NewTopic(name, spec["partitions"], min(3, brokers),
-                             topic_configs=spec["config"])
-                    for name, spec in topic_specs(settings, partitions).items()
-                    if name not in meta or meta[name]["error_code"] or not meta[name]["partitions"]
-                ]
-                if missing:
-                    await admin.create_topics(missing)
-                    log.warning("created topics %s", ", ".join(t.name for t in missing))
-                check_partitions(settings, partitions, meta)
-                return partitions
-            log.warning("input topic %s does not exist yet; retrying in %.1f s",
-                        settings.input_topic, delay)
+            delay = BACKOFF_START
+            while True:
+                described = await admin.describe_topics([settings.input_topic])
+                if create_topics or partition_counts(described):
+                    created, counts = await ensure(admin, settings)
+                    if created:
+                        log.info("created topics %s", ", ".join(created))
+                    return counts[settings.input_topic]
+                if not told:  # once: the polling itself is not news
+                    log.warning("input topic %s does not exist yet (create it with `streamer "
+                                "topics create`, or run with --create-topics); waiting",
+                                settings.input_topic)
+                    told = True
+                await asyncio.sleep(TOPIC_POLL)
         except KafkaError as exc:
-            log.warning("cannot reach Kafka at %s: %s; retrying in %.1f s",
+            log.warning("cannot reach Kafka at %s: %s; retrying in %.2g s",
                         settings.bootstrap_servers, describe_error(errors[-1] if errors else exc),
                         delay)
         finally:
             await admin.close()
         await asyncio.sleep(delay)
         delay = min(delay * 2, BACKOFF_MAX)
-
-
-class TopicLayoutError(ValueError):
-    pass
-
-
-def check_partitions(settings: Settings, partitions: int, meta: dict[str, Any]) -> None:
-    """Events and state of input partition p live in partition p of their topics."""
-    out = meta.get(settings.output_topic)
-    if out and out["partitions"] and len(out["partitions"]) < partitions:
-        raise TopicLayoutError(
-            f"event topic {settings.output_topic} has {len(out['partitions'])} partitions, "
-            f"fewer than input topic {settings.input_topic} ({partitions}): add partitions")
-    state = meta.get(settings.state_topic_name)
-    if state and state["partitions"] and len(state["partitions"]) != partitions:
-        raise TopicLayoutError(
-            f"state topic {settings.state_topic_name} has {len(state['partitions'])} partitions, "
-            f"input topic {settings.input_topic} has {partitions}: they must match")

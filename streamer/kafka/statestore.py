@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,6 +54,7 @@ class RestoreStats:
     flashes: int
     replayed: int
     seconds: float
+    live: dict[str, int]  # source -> flashes restored
 
 
 class StateStore:
@@ -64,6 +65,7 @@ class StateStore:
         self.engine = engine
         self.parts: dict[int, PartitionState] = {}
         self._restoring: dict[int, asyncio.Future[None]] = {}
+        self.on_restored: Callable[[RestoreStats], object] | None = None  # (the metrics)
 
     # -- restore -----------------------------------------------------------------------------
     @property
@@ -82,6 +84,8 @@ class StateStore:
     async def _restore(self, partition: int) -> None:
         try:
             stats = await self._read(partition)
+            if self.on_restored is not None:
+                self.on_restored(stats)
             log.info("restored partition %d: %d flashes from %d state records, %d events "
                         "after the last checkpoint, in %.2f s", stats.partition, stats.flashes,
                         stats.records, stats.replayed, stats.seconds)
@@ -103,30 +107,37 @@ class StateStore:
         try:
             records = 0
             applied: list[asyncio.Future[None]] = []
-            consumer.assign([state_tp])
-            await consumer.seek_to_beginning(state_tp)
-            end = (await consumer.end_offsets([state_tp]))[state_tp]
-            while await consumer.position(state_tp) < end:
-                batch = await consumer.getmany(state_tp, timeout_ms=1000, max_records=READ_BATCH)
-                msgs = batch.get(state_tp, [])
-                records += len(msgs)
-                applied.append(self.engine.call("apply", self._sort(part, msgs)))
-            consumer.assign([out_tp])
-            end = (await consumer.end_offsets([out_tp]))[out_tp]
-            consumer.seek(out_tp, part.output_offset)
-            while await consumer.position(out_tp) < end:
-                batch = await consumer.getmany(out_tp, timeout_ms=1000, max_records=READ_BATCH)
-                for msg in batch.get(out_tp, []):
-                    part.replayed.add(loads(msg.value)["event_id"])
+            # (an empty topic partition is not assigned at all: each assignment costs a
+            # metadata round and a fetch wait, and most partitions start out empty)
+            begins = await consumer.beginning_offsets([state_tp])
+            ends = await consumer.end_offsets([state_tp, out_tp])
+            if ends[state_tp] > begins[state_tp]:
+                consumer.assign([state_tp])
+                await consumer.seek_to_beginning(state_tp)
+                while await consumer.position(state_tp) < ends[state_tp]:
+                    batch = await consumer.getmany(state_tp, timeout_ms=1000,
+                                                   max_records=READ_BATCH)
+                    msgs = batch.get(state_tp, [])
+                    records += len(msgs)
+                    applied.append(self.engine.call("apply", self._sort(part, msgs)))
+            end = ends[out_tp]
+            if part.output_offset < end:
+                consumer.assign([out_tp])
+                consumer.seek(out_tp, part.output_offset)
+                while await consumer.position(out_tp) < end:
+                    batch = await consumer.getmany(out_tp, timeout_ms=1000,
+                                                   max_records=READ_BATCH)
+                    for msg in batch.get(out_tp, []):
+                        part.replayed.add(loads(msg.value)["event_id"])
             part.output_offset = part.saved_offset = end
         finally:
             await consumer.stop()
         await asyncio.gather(*applied)
-        flashes = await self.engine.call("finish", sorted(part.sources))
+        live = await self.engine.call("finish", sorted(part.sources))
         trim_heap()
         self.parts[partition] = part
-        return RestoreStats(partition, records, flashes, len(part.replayed),
-                            time.perf_counter() - start)
+        return RestoreStats(partition, records, sum(live.values()), len(part.replayed),
+                            time.perf_counter() - start, live)
 
     @staticmethod
     def _sort(part: PartitionState, msgs: list[Any]) -> list[tuple[bytes, bytes | None]]:

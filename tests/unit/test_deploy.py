@@ -230,18 +230,17 @@ def test_compose_workers_reach_kafka_on_an_advertised_listener() -> None:
 
 
 def test_compose_init_creates_the_topics_the_workers_use() -> None:
+    from streamer.kafka.topics import topic_specs
     from streamer.settings import Settings
 
     services = _compose()["services"]
-    script = " ".join(services["kafka-init"]["command"])
-    env = services["streamer"]["environment"]
-    created = dict(re.findall(r"--topic (\S+)\s+\\?\s*--partitions (\d+)", script))
-    assert set(created) == {
-        env["STREAMER_INPUT_TOPIC"],
-        env["STREAMER_OUTPUT_TOPIC"],
-        env["STREAMER_DLQ_TOPIC"],
-    }
-    assert created[env["STREAMER_INPUT_TOPIC"]] == "6"
+    init, worker = services["kafka-init"], services["streamer"]
+    assert init["command"] == ["topics", "create"]
+    assert init["build"] == worker["build"]
+    # Same settings as the workers: the topics it creates are the ones they use.
+    assert init["environment"] == worker["environment"]
+    assert worker["command"] == ["run", "--create-topics"]
+    env = worker["environment"]
     assert int(env["STREAMER_TOPIC_PARTITIONS"]) == 6
     # The stack uses the same names as a worker started with no configuration at all.
     defaults = Settings()
@@ -251,11 +250,9 @@ def test_compose_init_creates_the_topics_the_workers_use() -> None:
     # 5 MiB snapshots must fit in the input topic, the DLQ and the broker.
     limit = defaults.max_snapshot_bytes
     assert int(services["kafka"]["environment"]["KAFKA_MESSAGE_MAX_BYTES"]) > limit
-    for topic in (env["STREAMER_INPUT_TOPIC"], env["STREAMER_DLQ_TOPIC"]):
-        block = script.split(f"--topic {topic} ", 1)[1].split("--create", 1)[0]
-        m = re.search(r"max\.message\.bytes=(\d+)", block)
-        assert m, f"{topic}: no max.message.bytes"
-        assert int(m.group(1)) > limit, topic
+    for spec in topic_specs(defaults):
+        if spec.role in ("input", "dlq"):
+            assert int(spec.config["max.message.bytes"]) > limit, spec.name
 
 
 def test_compose_worker_starts_after_kafka_and_runs_read_only() -> None:
@@ -471,3 +468,15 @@ def test_deploy_commands_parse_with_the_real_cli() -> None:
         except SystemExit:
             pytest.fail(f"{where}: `streamer {shlex.join(argv)}` is rejected by the CLI")
         assert args.command == argv[0]
+
+
+def test_k8s_workers_do_not_create_topics_the_job_does() -> None:
+    config = _k8s("ConfigMap")["data"]
+    assert config["STREAMER_CREATE_TOPICS"] == "false"
+    worker = _k8s("Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert "--create-topics" not in worker["args"]
+    job = yaml.safe_load((K8S / "topics-job.yaml").read_text())
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["topics", "create"]
+    assert container["image"] == worker["image"]
+    assert container["envFrom"] == worker["envFrom"]

@@ -16,12 +16,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "streamer"
 # layer -> the layers its modules may import (its own always allowed)
 ALLOWED: dict[str, set[str]] = {
     "settings": set(),
+    "logs": set(),  # logging set-up, for every process (worker, engine, CLI)
     "core": {"settings"},
     "codec": {"core", "settings"},
     "inputs": {"core", "codec", "settings"},
-    "kafka": {"inputs", "core", "codec", "settings"},
-    "http": {"kafka", "inputs", "core", "codec", "settings"},
-    "cli": {"kafka", "http", "inputs", "core", "codec", "settings", "package"},
+    "kafka": {"inputs", "core", "codec", "settings", "logs"},
+    "http": {"kafka", "inputs", "core", "codec", "settings", "logs"},
+    "cli": {"kafka", "http", "inputs", "core", "codec", "settings", "logs", "package"},
     "package": {"cli"},  # streamer/__init__.py and __main__.py
 }
 # third-party and stdlib modules the pure core must never import

@@ -104,11 +104,14 @@ def test_stdin_directories_and_bare_pages(
     ]
 
 
-def test_missing_input_file_is_a_bad_record_not_a_crash(
+def test_missing_input_path_is_a_usage_error_before_any_output(
     tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    assert main(["dedup", str(tmp_path / "nope.jsonl")]) == 1
-    assert b"no such file" in capsysbinary.readouterr().err
+    good = write_jsonl(tmp_path / "in.jsonl", [encode_snapshot(snap(TICKER))])
+    assert main(["dedup", str(good), str(tmp_path / "nope.jsonl")]) == 2
+    out, err = capsysbinary.readouterr()
+    assert b"nope.jsonl: no such file" in err
+    assert out == b""
 
 
 def test_unwritable_sightings_path_is_a_usage_error(

@@ -72,9 +72,16 @@ def test_since_rfc3339_with_offset_or_z() -> None:
     assert parse_since("2026-11-21T10:00:00+01:00", NOW) == datetime(2026, 11, 21, 9, tzinfo=UTC)
 
 
-def test_since_without_offset_is_local_time(amsterdam: None) -> None:
-    assert parse_since("2026-11-21 10:00", NOW) == datetime(2026, 11, 21, 9, tzinfo=UTC)
-    assert parse_since("2026-11-21", NOW) == datetime(2026, 11, 20, 23, tzinfo=UTC)
+def test_since_without_offset_is_utc_as_in_snapshots(amsterdam: None) -> None:
+    assert parse_since("2026-11-21 10:00", NOW) == datetime(2026, 11, 21, 10, tzinfo=UTC)
+    assert parse_since("2026-11-21", NOW) == datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def test_since_filters_on_first_seen_not_on_write_time() -> None:
+    flt = EventFilter.build(None, None, datetime(2026, 11, 21, 9, tzinfo=UTC))
+    assert flt.active
+    assert flt.matches(event(first_seen="2026-11-21T09:00:00Z"))
+    assert not flt.matches(event(first_seen="2026-11-21T08:59:59Z"))
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "10", "10x", "m10", "2026-13-01"])
@@ -111,10 +118,22 @@ def test_no_filter_passes_everything() -> None:
 # readable lines --------------------------------------------------------------------------
 
 
-def test_new_event_line_shows_local_time_source_text_and_id(amsterdam: None) -> None:
+def test_new_event_line_shows_utc_time_source_text_and_id(amsterdam: None) -> None:
     assert format_event(event()) == (
-        "2026-11-21 09:14:03  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #1a2b3c4d"
+        "2026-11-21 08:14:03Z  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #1a2b3c4d"
     )
+
+
+def test_printed_time_reads_back_as_the_same_since(amsterdam: None) -> None:
+    stamp = format_event(event()).split("  ")[0]
+    assert parse_since(stamp, NOW) == datetime(2026, 11, 21, 8, 14, 3, tzinfo=UTC)
+
+
+def test_trailing_attribution_is_not_repeated_in_front() -> None:
+    line = format_event(event(text="Putin and Erdogan discussed Syria, the Kremlin says",
+                              attribution="the Kremlin"))
+    assert "  Putin and Erdogan discussed Syria, the Kremlin says  " in line
+    assert line.count("Kremlin") == 1
 
 
 def test_revision_is_marked_linked_to_the_original_and_shows_what_changed(amsterdam: None) -> None:
@@ -124,7 +143,7 @@ def test_revision_is_marked_linked_to_the_original_and_shows_what_changed(amster
         first_seen="2026-11-21T08:20:41Z",
     ))
     assert line == (
-        "2026-11-21 09:20:41  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam "
+        "2026-11-21 08:20:41Z  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam "
         'shooter killed  (was: "Dutch Police: Rotterdam shooter arrested")  #77f0e2aa'
     )
     # The link is greppable: the original line ends with the id the revision names.
@@ -154,7 +173,7 @@ def test_color_only_when_asked() -> None:
 
 def test_missing_first_seen_falls_back_to_record_time(amsterdam: None) -> None:
     ms = int(datetime(2026, 11, 21, 8, 0, 5, tzinfo=UTC).timestamp() * 1000)
-    assert format_event(event(first_seen=None), fallback_ms=ms).startswith("2026-11-21 09:00:05")
+    assert format_event(event(first_seen=None), fallback_ms=ms).startswith("2026-11-21 08:00:05Z")
 
 
 # flags -----------------------------------------------------------------------------------
