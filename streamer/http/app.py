@@ -40,7 +40,7 @@ def create_app(settings: Settings, metrics: ServeMetrics | None = None,
     app = web.Application()
     app[SETTINGS] = settings
     app[METRICS] = metrics
-    app[READER] = Reader(settings, on_skip=metrics.skipped.inc)
+    app[READER] = Reader(settings, metrics)
     app[DISPATCHER] = dispatcher or Dispatcher(settings, [], metrics)
     app.router.add_get("/events", sse)
     app.router.add_get("/events/{event_id}", one_event)
@@ -120,14 +120,18 @@ async def sse(request: web.Request) -> web.StreamResponse:
 
     client.send = send
     client.abort = request.transport.abort if request.transport else client.abort
+
+    async def refill(c: Client) -> None:
+        await catch_up(c, window, settings, reader.topic)
+
     metrics.subscribers.inc()
     try:
-        if client.position is not None:
-            await catch_up(client, window, settings, reader.topic)
-            client.seq = window.base  # no await since catch_up's last look at the window
-        else:
+        if client.position is None:
             start_live(client, window, last)
-        await follow(client, window, settings.serve_client_buffer, metrics.events_sent.inc)
+        else:
+            client.seq = -1  # before the window: follow refills from Kafka first
+        await follow(client, window, settings.serve_client_buffer, metrics.events_sent.inc,
+                     refill)
     except Dropped:
         metrics.dropped.inc()
         log.info("serve: dropped a client %s buffer behind", settings.serve_client_buffer)

@@ -18,6 +18,9 @@ class ServeMetrics:
                                    "events sent to SSE clients", registry=r)
         self.dropped = Counter("streamer_serve_clients_dropped_total",
                                "SSE clients dropped for falling a buffer behind", registry=r)
+        self.read = Counter("streamer_serve_records_read_total",
+                            "event-topic records read (the window's backlog included)",
+                            registry=r)
         self.skipped = Counter("streamer_serve_records_skipped_total",
                                "event-topic records that were not event JSON", registry=r)
         self.deliveries = Counter("streamer_webhook_deliveries_total",

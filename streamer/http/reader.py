@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from streamer.http.metrics import ServeMetrics
 from streamer.http.window import Window
 from streamer.kafka.connection import KafkaUnavailable, connect, partitions_of, stop_quietly
 from streamer.settings import Settings
@@ -49,9 +50,9 @@ def _consumer(settings: Settings, role: str) -> Any:
 class Reader:
     """Owns the consumer that fills the window; `ready` is set once the backlog is read."""
 
-    def __init__(self, settings: Settings, on_skip: Callable[[], None]) -> None:
+    def __init__(self, settings: Settings, metrics: ServeMetrics) -> None:
         self.settings = settings
-        self.on_skip = on_skip
+        self.metrics = metrics
         self.topic = settings.output_topic
         self.window: Window | None = None
         self.ready = asyncio.Event()
@@ -68,11 +69,11 @@ class Reader:
         consumer.assign(tps)
         begins = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
-        history = self.settings.serve_history
+        history, metrics = self.settings.serve_history, self.metrics
         start = [max(begins[tp], ends[tp] - history) for tp in tps]
         for tp, offset in zip(tps, start, strict=True):
             consumer.seek(tp, offset)
-        self.window = Window(history, start, self.on_skip)
+        self.window = Window(history, start, metrics.skipped.inc)
         self._ends = [ends[tp] for tp in tps]
         if all(s >= e for s, e in zip(start, self._ends, strict=True)):
             self.ready.set()
@@ -81,13 +82,14 @@ class Reader:
     async def run(self) -> None:
         """Follow the topic until cancelled."""
         assert self.window is not None
-        window = self.window
+        window, read = self.window, self.metrics.read
         try:
             while True:
                 batches = await self.consumer.getmany(timeout_ms=1000)
                 for tp, records in batches.items():
                     for r in records:
                         window.append(tp.partition, r.offset, r.timestamp, r.value)
+                    read.inc(len(records))
                 if batches:
                     window.publish()
                 if not self.ready.is_set() and all(

@@ -24,8 +24,8 @@ class Dropped(Exception):
 
 @dataclass(slots=True)
 class Client:
-    """`position` is None while the client is exactly at the window's position (the common,
-    cheap case: ids are the window's own); otherwise its own per-partition offsets."""
+    """`position` is None while the client is exactly at the window's position `at` (the
+    common, cheap case: ids are the window's own); otherwise its own per-partition offsets."""
 
     filter: EventFilter
     send: Send
@@ -33,18 +33,21 @@ class Client:
     position: list[int] | None = None
     min_timestamp_ms: int = 0
     abort: Callable[[], None] = lambda: None
+    at: tuple[int, ...] = ()  # while `position` is None: the window position it is at
     waiting: bool = False
     dropped: bool = False
 
     def deliverable(self, entry: Entry) -> str | None:
         """The id to send `entry` with, or None to skip it; advances the client's position."""
         pos = self.position
-        if pos is not None:
+        if pos is None:
+            self.at = entry.after
+        else:
             if entry.offset < pos[entry.partition]:
                 return None
             pos[entry.partition] = entry.offset + 1
             if tuple(pos) == entry.after:
-                self.position = None
+                self.position, self.at = None, entry.after
         if entry.timestamp_ms < self.min_timestamp_ms:
             return None
         if not self.filter.matches(entry.event, entry.folded):
@@ -52,16 +55,15 @@ class Client:
         return entry.id if self.position is None else cursor.encode(pos or ())
 
 
-async def catch_up(client: Client, window: Window, settings: Settings, topic: str) -> int:
-    """Send what the client's cursor needs from before the window, read from Kafka; returns
-    the number of events sent. Loops because the window moves on meanwhile."""
+async def catch_up(client: Client, window: Window, settings: Settings, topic: str) -> None:
+    """Send what the client's cursor needs from before the window, read from Kafka. Loops
+    because the window moves on meanwhile."""
     assert client.position is not None
     pos = client.position
-    sent = 0
     while True:
         stale = {p: pos[p] for p in range(len(pos)) if pos[p] < window.covered[p]}
         if not stale:
-            return sent
+            return
         stop = {p: window.covered[p] for p in stale}
         async for partition, offset, ts, value in read_range(settings, topic, stale, stop):
             pos[partition] = offset + 1
@@ -71,16 +73,18 @@ async def catch_up(client: Client, window: Window, settings: Settings, topic: st
             if client.filter.matches(event, searchable(event)):
                 await client.send(dumps(event).decode(), cursor.encode(pos),
                                   str(event.get("kind", "new")))
-                sent += 1
         for p, offset in stop.items():
             pos[p] = max(pos[p], offset)
 
 
-async def follow(client: Client, window: Window, buffer: int,
-                 on_sent: Callable[[], None]) -> None:
-    """Send entries from `client.seq` on, until the connection ends. A client more than
-    `buffer` entries behind while writing is dropped: the window checks after each batch and
-    calls `client.abort` (so a client stuck in a write never holds anything up); Dropped."""
+async def follow(client: Client, window: Window, buffer: int, on_sent: Callable[[], None],
+                 refill: Callable[[Client], Awaitable[object]]) -> None:
+    """Send entries from `client.seq` on, until the connection ends.
+
+    A client more than `buffer` entries behind while writing is dropped: the window checks after
+    each batch and calls `client.abort` (so a client stuck in a write never holds anything up);
+    Dropped. A client the window moved past between two batches goes on from Kafka (`refill`).
+    """
 
     def check(next_seq: int) -> None:
         if not client.waiting and next_seq - client.seq > buffer and not client.dropped:
@@ -90,13 +94,15 @@ async def follow(client: Client, window: Window, buffer: int,
     window.watchers.add(check)
     try:
         while True:
-            try:
-                entries = window.since(client.seq)
-            except ValueError:  # the window moved past the client within one batch
-                client.dropped = True
             if client.dropped:
                 raise Dropped
-            for entry in entries:
+            if client.seq < window.base:
+                if client.position is None:
+                    client.position = list(client.at)
+                await refill(client)
+                client.seq = window.base  # no await since refill's last look at the window
+                continue
+            for entry in window.since(client.seq):
                 client.seq = entry.seq + 1
                 ident = client.deliverable(entry)
                 if ident is not None:
@@ -117,3 +123,4 @@ def start_live(client: Client, window: Window, last: int | None) -> None:
         client.seq = window.newest(last, lambda e: client.filter.matches(e.event, e.folded))
     else:
         client.seq = window.next_seq
+    client.at = window.position_before(client.seq)

@@ -11,7 +11,7 @@ import pytest
 
 from streamer.http import cursor
 from streamer.http.filters import EventFilter, fold
-from streamer.http.stream import Client, Dropped, follow, start_live
+from streamer.http.stream import Client, follow, start_live
 from streamer.http.window import Window
 
 
@@ -42,9 +42,13 @@ class Sink:
         return [g[0] for g in self.got]
 
 
+async def no_refill(client: Client) -> None:
+    raise AssertionError("nothing to read from Kafka")
+
+
 async def walk(window: Window, client: Client, buffer: int = 100) -> None:
     with pytest.raises(ConnectionResetError):
-        await asyncio.wait_for(follow(client, window, buffer, lambda: None), 2)
+        await asyncio.wait_for(follow(client, window, buffer, lambda: None, no_refill), 2)
 
 
 def test_a_cursor_round_trips_and_garbage_is_refused() -> None:
@@ -122,7 +126,7 @@ async def test_a_live_client_gets_what_is_published_after_it_connected() -> None
     got = Sink(stop_after=2)
     client = Client(EventFilter(), got.send)
     start_live(client, window, last=None)
-    task = asyncio.create_task(follow(client, window, 100, lambda: None))
+    task = asyncio.create_task(follow(client, window, 100, lambda: None, no_refill))
     await asyncio.sleep(0.01)
     fill(window, [(0, event(1)), (0, event(2, kind="revised"))])
     with pytest.raises(ConnectionResetError):
@@ -143,7 +147,8 @@ async def test_a_stuck_client_is_dropped_and_others_go_on() -> None:
     slow = Client(EventFilter(), never, abort=lambda: (aborted.append(True), stuck.set()))
     fast_sink = Sink(stop_after=50)
     fast = Client(EventFilter(), fast_sink.send)
-    tasks = [asyncio.create_task(follow(c, window, 10, lambda: None)) for c in (slow, fast)]
+    tasks = [asyncio.create_task(follow(c, window, 10, lambda: None, no_refill))
+             for c in (slow, fast)]
     await asyncio.sleep(0.01)
     for i in range(50):
         fill(window, [(0, event(i))])
@@ -155,13 +160,26 @@ async def test_a_stuck_client_is_dropped_and_others_go_on() -> None:
     assert len(fast_sink.ids) == 50
 
 
-async def test_a_client_the_window_moved_past_is_dropped() -> None:
+async def test_a_client_the_window_moved_past_goes_on_from_kafka() -> None:
     window = Window(10, [0])
-    client = Client(EventFilter(), Sink(stop_after=100).send)
+    fill(window, [(0, event(0))])
+    got = Sink(stop_after=30)
+    client = Client(EventFilter(), got.send)
     start_live(client, window, last=None)
-    fill(window, [(0, event(i)) for i in range(30)])
-    with pytest.raises(Dropped):
-        await follow(client, window, 1000, lambda: None)
+    refilled: list[list[int]] = []
+
+    async def refill(c: Client) -> None:  # stands in for catch_up: Kafka's records 1..19
+        assert c.position is not None
+        refilled.append(list(c.position))
+        for i in range(c.position[0], window.covered[0]):
+            c.position[0] = i + 1
+            await c.send(json.dumps(event(i)), cursor.encode(c.position), "new")
+
+    fill(window, [(0, event(i)) for i in range(1, 31)])  # one batch: the window moves on
+    with pytest.raises(ConnectionResetError):
+        await asyncio.wait_for(follow(client, window, 1000, lambda: None, refill), 2)
+    assert refilled == [[1]]
+    assert got.ids == [f"ev{i}" for i in range(1, 31)]
 
 
 def test_records_that_are_not_events_are_counted_and_skipped() -> None:

@@ -1,0 +1,107 @@
+"""`streamer serve` against the real broker: the SSE stream in order, resumed on another
+replica without gap or repeat (also from before its window), heartbeats, the feeds."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import feedparser
+
+from tests.integration.conftest import NewTopics
+from tests.integration.serving import make_event, produce, read_sse, serving, sse_messages
+
+
+async def test_sse_order_resume_on_another_replica_and_heartbeats(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    (topic,) = await new_topics(partitions=3)
+    sources = ["a.example", "b.example", "c.example"]
+    early = [make_event(n, src) for n in range(4) for src in sources]
+    await produce(kafka_bootstrap, topic, early)
+    # replica b holds only 10 events: a cursor from early on is older than its window
+    async with serving(kafka_bootstrap, topic, tmp_path, "a") as a, \
+            serving(kafka_bootstrap, topic, tmp_path, "b",
+                    {"STREAMER_SERVE_HISTORY": "10", "STREAMER_SERVE_HEARTBEAT_SECONDS": "0.5"}
+                    ) as b, aiohttp.ClientSession() as http:
+        first = await read_sse(http, a.url + "/events?last=100", 5)
+        late = [make_event(n, src) for n in range(4, 10) for src in sources]
+        await produce(kafka_bootstrap, topic, late)
+        await read_all(http, b.url, len(early) + len(late))
+        rest = await read_sse(http, b.url + "/events", len(early) + len(late) - 5,
+                              headers={"Last-Event-ID": first[-1].id or ""})
+        got = [m.data["event_id"] for m in first + rest if m.data]
+        assert sorted(got) == sorted(e["event_id"] for e in early + late)  # no gap, no repeat
+        for src in sources:  # one source's events in publishing order
+            mine = [i for i in got if i.startswith(src)]
+            assert mine == sorted(mine)
+        assert {m.event for m in first + rest} == {"new"}
+
+        # live: a client of replica b sees what is published now, and heartbeats meanwhile
+        pings: list[float] = []
+        async with http.get(b.url + "/events?source=c.example") as resp:
+            stream = sse_messages(resp, pings)
+            await asyncio.sleep(1.2)
+            await produce(kafka_bootstrap, topic, [make_event(99, "a.example"),
+                                                   make_event(99, "c.example")])
+            msg = await asyncio.wait_for(anext(stream), 10)
+        assert msg.data is not None
+        assert msg.data["event_id"] == "c.example-0099"
+        assert len(pings) >= 2
+
+
+async def read_all(http: aiohttp.ClientSession, url: str, records: int) -> None:
+    """Until the replica at `url` has read `records` records of the topic."""
+    async with asyncio.timeout(10):
+        while True:
+            async with http.get(f"{url}/metrics") as resp:
+                text = await resp.text()
+            if f"streamer_serve_records_read_total {records:.1f}" in text:
+                return
+            await asyncio.sleep(0.1)
+
+
+async def test_feeds_validate_page_and_link_revisions(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    (topic,) = await new_topics(partitions=2)
+    events = [make_event(n, first_seen=f"2026-12-01T10:{n:02d}:00Z") for n in range(7)]
+    events.append(make_event(7, kind="revised", revision_of=events[2]["event_id"],
+                             previous_text=events[2]["text"], text="Police: flash number 2, "
+                             "revised <script>alert(1)</script>",
+                             first_seen="2026-12-01T10:07:00Z"))
+    await produce(kafka_bootstrap, topic, events)
+    async with serving(kafka_bootstrap, topic, tmp_path) as server, \
+            aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/feed.json?limit=3") as resp:
+            assert resp.content_type == "application/feed+json"
+            doc = await resp.json(content_type=None)
+        assert doc["version"] == "https://jsonfeed.org/version/1.1"
+        newest = doc["items"][0]
+        assert newest["id"] == events[7]["event_id"]
+        assert newest["title"].startswith("Revised: ")
+        assert newest["date_published"] == "2026-12-01T10:07:00Z"
+        assert newest["external_url"] == f"{server.url}/events/{events[2]['event_id']}"
+        async with http.get(newest["external_url"]) as resp:
+            assert (await resp.json())["text"] == events[2]["text"]
+        seen = [item["id"] for item in doc["items"]]
+        url = doc.get("next_url")
+        while url:
+            async with http.get(url) as resp:
+                page = await resp.json(content_type=None)
+            seen += [item["id"] for item in page["items"]]
+            url = page.get("next_url")
+        assert seen == [e["event_id"] for e in reversed(events)]
+
+        async with http.get(server.url + "/feed.atom?q=REVISED") as resp:
+            assert resp.content_type == "application/atom+xml"
+            atom = feedparser.parse(await resp.read())
+        assert not atom.bozo, atom.bozo_exception
+        (entry,) = atom.entries
+        assert entry.title == "Revised: Police: flash number 2, revised <script>alert(1)</script>"
+        assert [link.href for link in entry.links if link.rel == "related"] == [
+            f"{server.url}/events/{events[2]['event_id']}"]
+
+        async with http.get(server.url + "/feed.json?kind=duplicate") as resp:
+            assert resp.status == 400
+        async with http.get(server.url + "/events", headers={"Last-Event-ID": "x"}) as resp:
+            assert resp.status == 400
