@@ -66,7 +66,11 @@ function show(ev) {
                                                    : "/events/" + encodeURIComponent(ev.revision_of);
     item.append(link);
   }
-  list.prepend(item);
+  // newest first by first_seen (events of different sites may arrive out of that order)
+  const at = Date.parse(ev.first_seen) || 0;
+  item.dataset.at = String(at);
+  const later = [...list.children].find((li) => Number(li.dataset.at) <= at);
+  list.insertBefore(item, later || null);
   while (list.children.length > KEEP) list.lastElementChild.remove();
   empty.hidden = true;
 }
