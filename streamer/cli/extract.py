@@ -9,9 +9,13 @@ import argparse
 import re
 import sys
 from dataclasses import replace
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from streamer.settings import Settings
+
+if TYPE_CHECKING:
+    from streamer.core.extract import Profile
+    from streamer.core.model import Snapshot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +62,8 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO | None = No
         if not args.json:
             print(f"{origin}: {len(lines) or 'no'} ticker lines (source {snap.source}, "
                   f"profile {profile.name})", file=out)
+            if not lines:
+                print(f"      {_why_none(snap, profile)}", file=out)
         for position, raw in enumerate(lines):
             flash = clean_line(raw)
             if args.json:
@@ -75,3 +81,15 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO | None = No
                 print(f"      body:        {flash.body}", file=out)
             print(f"      key:         {flash.key}", file=out)
     return code
+
+
+def _why_none(snap: Snapshot, profile: Profile) -> str:
+    """Where a profile lost the ticker: no container, no usable item, or no marker line."""
+    from streamer.core.selectors import has_container
+
+    if snap.content_type == "text/html" and profile.container is not None:
+        if not has_container(snap.content, profile.container):
+            return f"no element matches container {profile.container!r}"
+        what = f"items {profile.items!r}" if profile.items else f"json_items {profile.json_items!r}"
+        return f"the container is there; {what} gave no line (empty, skipped or too short)"
+    return f"no line is only the marker /{profile.marker}/ (then a block of lines)"

@@ -26,6 +26,11 @@ def check_selector(selector: str, what: str) -> None:
         raise ValueError(f"{what} {selector!r} is not a CSS selector Lexbor can parse") from exc
 
 
+def has_container(html: str, container: str) -> bool:
+    """Whether the page has the ticker's container at all (for telling why nothing was found)."""
+    return LexborHTMLParser(html).css_first(container) is not None
+
+
 def selected_lines(html: str, container: str, items: str | None, drop: tuple[str, ...],
                    json_items: str | None) -> list[str] | None:
     """The texts of the ticker's items, top first; None when no container is on the page."""

@@ -83,6 +83,8 @@ def _item(record: Any, max_bytes: int) -> Snapshot | BadRecord | Skipped:
             return Skipped("response without HTTP headers")
         media = page_type(ctype)
         body = _read(record.content_stream(), max_bytes)
+        if _truncated(record.raw_stream):
+            return BadRecord("truncated record: the file ends inside it")
         return make_snapshot(
             url=record.rec_headers.get_header("WARC-Target-URI"),
             fetched_at=record.rec_headers.get_header("WARC-Date"),
@@ -101,6 +103,14 @@ def _read(stream: IO[bytes], max_bytes: int) -> bytes:
     if len(body) > max_bytes:
         raise BadRecord(f"payload over max_snapshot_bytes ({max_bytes})")
     return body
+
+
+def _truncated(raw: Any) -> bool:
+    """Whether the record's block ends before its Content-Length (a crawl cut off mid-write):
+    warcio's LimitReader counts down what is left of it."""
+    while raw.read(SCAN_CHUNK):
+        pass
+    return bool(getattr(raw, "limit", 0))
 
 
 def _printable(exc: Exception, limit: int = 120) -> str:

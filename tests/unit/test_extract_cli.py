@@ -35,7 +35,9 @@ def test_json_lines_and_another_sites_profile(
         "marker": "EN DIRECT", "skip": ["^LIVE$"]}}}))
     # the default profile finds no BREAKING line: exit 1, and says so
     assert main(["extract", str(page)]) == 1
-    assert "no ticker lines" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no ticker lines" in out
+    assert "no line is only the marker" in out
     assert main(["extract", str(page), "--json", "--source", "fr.example",
                  "--profiles", str(profiles)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -65,3 +67,16 @@ def test_a_selector_profile_shows_items_without_their_badges_and_stamps(
     assert "1 ticker lines (source marquee.example, profile marquee.example)" in out
     assert "   0  Dutch Police: Rotterdam shooter arrested\n" in out
     assert "LIVE" not in out
+
+
+def test_it_says_when_a_selector_profile_finds_no_container(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.tickers import PROFILES
+
+    page = tmp_path / "page.html"
+    page.write_text(page_html(["Ceasefire in Gaza takes effect"]))
+    profiles = tmp_path / "profiles.json"
+    profiles.write_text(json.dumps(PROFILES))
+    assert main(["extract", str(page), "--source", "list.example",
+                 "--profiles", str(profiles)]) == 1
+    assert "no element matches container 'section.latest ul.ticker'" in capsys.readouterr().out

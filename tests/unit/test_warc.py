@@ -115,3 +115,28 @@ def test_a_page_without_content_type_is_sniffed_and_its_fetch_time_is_the_warc_d
     assert page.content_type == "text/html"  # type: ignore[attr-defined]
     assert page.fetched_at.isoformat() == "2025-03-01T08:00:00+00:00"  # type: ignore[attr-defined]
     assert page.source == "a.example"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["cut.warc.gz", "cut.warc"])
+def test_a_crawl_cut_off_mid_record_reports_the_partial_page_not_reads_it(
+        tmp_path: Path, name: str) -> None:
+    path = write_warc(tmp_path / name, crawl(), gz=name.endswith(".gz"))
+    path.write_bytes(path.read_bytes()[:-150])
+    items = [item for _, item in read_warc(path, max_bytes=1 << 20)]
+    assert isinstance(items[-1], BadRecord)
+    assert str(items[-1]) == "truncated record: the file ends inside it"
+    assert sum(not isinstance(i, Exception) for i in items) == 5  # the five whole pages
+
+
+def test_a_resource_record_with_an_html_payload_is_a_page(tmp_path: Path) -> None:
+    path = tmp_path / "r.warc"
+    body = b"<html><body><h2>BREAKING</h2><ul><li>Ceasefire in Gaza takes effect</li></ul>"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        writer.write_record(writer.create_warc_record(
+            "https://a.example/live", "resource", payload=io.BytesIO(body), length=len(body),
+            warc_content_type="text/html; charset=utf-8",
+            warc_headers_dict={"WARC-Date": "2025-03-01T08:00:00Z"}))
+    page = only(path)
+    assert not isinstance(page, Exception)
+    assert page.content == body.decode()  # type: ignore[attr-defined]
