@@ -3,13 +3,15 @@
 Events go to stdout as JSON lines, the audit trail of every ticker line to `--sightings`, one
 stderr line per bad record (file:line: reason) and a summary at the end.
 Exit codes: 0 all records processed, 1 some records were bad (the rest were processed),
-2 usage error (e.g. an unreadable --sightings path).
+2 usage error (e.g. an unreadable --sightings path), 3 an internal error: the engine failed on a
+record (reported like a bad record; the rest were processed) or the run itself crashed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections import Counter
 from contextlib import ExitStack
 from typing import BinaryIO, TextIO
@@ -39,7 +41,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_format_flag(parser)
 
 
+INTERNAL_ERROR = 3
+
+
 def run(
+    args: argparse.Namespace,
+    settings: Settings,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    try:
+        return _run(args, settings, stdin, stdout, stderr)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # a crash: its own exit code, not "some records were bad"
+        err = stderr or sys.stderr
+        traceback.print_exc(file=err)
+        print(f"streamer dedup: crashed: {exc!r}", file=err)
+        return INTERNAL_ERROR
+
+
+def _run(
     args: argparse.Namespace,
     settings: Settings,
     stdin: BinaryIO | None = None,
@@ -65,7 +88,7 @@ def run(
         print(f"streamer: cannot load profiles {settings.profiles}: {exc}", file=err)
         return 2
     engine = Deduplicator(settings.dedup(), profiles)
-    bad = 0
+    bad = failed = 0
     skipped: Counter[str] = Counter()
     with ExitStack() as stack:
         sightings: BinaryIO | None = None
@@ -87,14 +110,20 @@ def run(
                 bad += 1
                 print(f"{origin}: skipped: {item}", file=err)
                 continue
-            result = engine.process(item)
+            try:
+                result = engine.process(item)
+            except Exception as exc:  # an engine bug on one record: said, and the rest goes on
+                failed += 1
+                print(f"{origin}: internal error: {exc!r}", file=err)
+                continue
             chunk = [encode_event(e) for e in result.events]
             if chunk:
                 out.write(b"\n".join(chunk) + b"\n")
             if sightings is not None and result.decisions:
                 sightings.write(b"\n".join(encode_sighting(d) for d in result.decisions) + b"\n")
         out.flush()
-    summary = {**engine.summary(), "bad_records": bad, "skipped": dict(skipped)}
+    summary = {**engine.summary(), "bad_records": bad, "internal_errors": failed,
+               "skipped": dict(skipped)}
     if args.summary_json:
         print(dumps(summary).decode(), file=err)
     else:
@@ -102,10 +131,11 @@ def run(
         print(
             f"streamer: {s.snapshots} snapshots ({s.no_ticker} without a ticker), "
             f"{s.lines} ticker lines -> {s.new} new, {s.revised} revised, "
-            f"{s.duplicate} duplicate; {bad} bad records{_skipped(skipped)}",
+            f"{s.duplicate} duplicate; {bad} bad records{_skipped(skipped)}"
+            + (f"; {failed} internal errors" if failed else ""),
             file=err,
         )
-    return 1 if bad else 0
+    return INTERNAL_ERROR if failed else 1 if bad else 0
 
 
 def _skipped(counts: Counter[str]) -> str:

@@ -7,6 +7,7 @@ Yields `(origin, snapshot_or_verdict)`: origin is `file:line`, `file@offset` (a 
 
 from __future__ import annotations
 
+import codecs
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -51,12 +52,16 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
 def read_jsonl(stream: BinaryIO, name: str, fmt: str = "auto") -> Iterator[Item]:
     """One JSON record a line, of input format `fmt` (`auto`: told apart per record)."""
     for lineno, line in enumerate(stream, 1):
+        if lineno == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8):]
         if not line.strip():
             continue
         try:
             yield f"{name}:{lineno}", snapshot_from_json(line, fmt)
         except (BadRecord, Skipped) as exc:
             yield f"{name}:{lineno}", exc
+        except Exception as exc:  # whatever a hostile line trips over: that line's fault
+            yield f"{name}:{lineno}", BadRecord(f"undecodable record: {exc!r}")
 
 
 def read_page(path: Path) -> Item:

@@ -6,27 +6,46 @@ Pure functions over event dicts (the shape of `codec.event_to_dict`); no Kafka, 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from streamer.codec import BadRecord, parse_time
+from streamer.codec import BadRecord, check_time, parse_time
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
-# C0/C1 controls and DEL: page text must not be able to drive the terminal (ANSI escapes).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-# Bidi marks, embeddings, overrides and isolates: they could reorder what the terminal shows.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+
+
+class _Unsafe(dict[int, str | None]):
+    """A `str.translate` table for what a terminal must never be handed from an event: C0/C1
+    controls and DEL (ANSI escapes), line and paragraph separators (U+2028/2029) become spaces;
+    format characters (bidi marks and overrides that reorder the line, zero-width characters,
+    tag characters U+E0000-E007F) and lone surrogates are dropped. Each character's category is
+    looked up once."""
+
+    def __missing__(self, code: int) -> str | None:
+        if len(self) >= 1 << 16:  # bounded, whatever events hold
+            self.clear()
+        category = unicodedata.category(chr(code))
+        value = (" " if category in ("Cc", "Zl", "Zp") else
+                 None if category in ("Cf", "Cs") else chr(code))
+        self[code] = value
+        return value
+
+
+_UNSAFE = _Unsafe()
+_SPACES = re.compile(" {2,}")
 
 
 def parse_since(text: str, now: datetime) -> datetime:
     """`--since`: a duration back from `now` (`90s`, `10m`, `2h`, `1h30m`, `3d`, `1w`) or a time.
 
     Times are RFC 3339 (`2026-11-21T09:00:00Z`, `...+01:00`), read by the codec's parser like
-    every time in streamer: without an offset (`2026-11-21 09:00`, `2026-11-21`) they are UTC,
-    like the times `tail` prints. Raises ValueError with a message fit for a usage error.
+    every time in streamer; typed by a person, they may also be shorter (`2026-11-21 09:00`,
+    `2026-11-21`). Without an offset they are UTC, like the times `tail` prints. Raises
+    ValueError with a message fit for a usage error.
     """
     value = text.strip()
     if not value:
@@ -38,6 +57,10 @@ def parse_since(text: str, now: datetime) -> datetime:
     try:
         return parse_time(value)
     except BadRecord:
+        pass
+    try:  # (a person's shorthand: the lenient ISO 8601 reader, then the same range)
+        return check_time(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except (BadRecord, ValueError):
         raise ValueError(
             f"cannot read {text!r} as a time: use RFC 3339 (2026-11-21T09:00:00Z) "
             "or a duration back from now (10m, 2h, 1h30m, 3d)"
@@ -83,13 +106,12 @@ class EventFilter:
 
 def short_id(event_id: object) -> str:
     """The first 8 characters: enough to tell events apart on screen and to grep for."""
-    return str(event_id or "?")[:8]
+    return "".join(clean(event_id).split())[:8] or "?"
 
 
 def clean(text: object) -> str:
-    """One line of plain text: controls (including escape sequences) become spaces, bidi
-    controls are dropped."""
-    return _CONTROL.sub(" ", _BIDI.sub("", str(text or ""))).strip()
+    """One line of plain text, safe for a terminal (see `_Unsafe`)."""
+    return _SPACES.sub(" ", str(text or "").translate(_UNSAFE)).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +141,12 @@ def event_time(event: Mapping[str, Any], fallback_ms: int | None = None) -> date
     """The event's first_seen, else the record timestamp, else None."""
     try:
         return parse_time(event.get("first_seen"))
-    except BadRecord:
+    except BadRecord:  # (also a time outside the accepted range)
         if fallback_ms is not None and fallback_ms >= 0:
-            return datetime.fromtimestamp(fallback_ms / 1000, tz=UTC)
+            try:
+                return check_time(datetime.fromtimestamp(fallback_ms / 1000, tz=UTC))
+            except (BadRecord, OverflowError, OSError, ValueError):
+                return None
         return None
 
 

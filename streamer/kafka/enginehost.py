@@ -23,7 +23,7 @@ from streamer.core.model import Event, Snapshot
 from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
 from streamer.kafka.envelope import Headers
 from streamer.kafka.statekeys import parse_key, state_key
-from streamer.kafka.wire import READ_CHUNK, Tally, frame, outcome_of, trim_heap, unframe
+from streamer.kafka.wire import READ_CHUNK, Outcome, Tally, frame, outcome_of, trim_heap, unframe
 from streamer.settings import DedupConfig
 
 log = logging.getLogger("streamer.engine")
@@ -62,8 +62,13 @@ class Host:
                       len(index) if index is not None else 0)
         if outcome.dead_letter is not None:
             return tuple(outcome._replace(tally=tally))
-        changes = [(state_key(r.source, r.cid), dumps(r.value) if r.value is not None else None)
-                   for r in drain_changes(self.engine)]
+        try:
+            changes = [(state_key(r.source, r.cid), dumps(r.value) if r.value is not None
+                        else None) for r in drain_changes(self.engine)]
+        except Exception as exc:  # one record's failure, not the engine's: the stream goes on
+            log.exception("saving the state of %s failed", outcome.source)
+            return tuple(Outcome.rejected(f"internal error: {exc!r}", outcome.source
+                                          )._replace(tally=tally))
         return (outcome.source, outcome.events, changes, None, tally)
 
     def _events(self, snapshot: Snapshot, now: datetime) -> list[Event]:

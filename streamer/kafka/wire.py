@@ -91,6 +91,9 @@ def outcome_of(process: Callable[[Snapshot, datetime], list[Event]], value: byte
         snapshot = snapshot_from_record(value, headers, timestamp, max_bytes=max_bytes, fmt=fmt)
     except BadRecord as exc:
         outcome = Outcome.rejected(str(exc))
+    except Exception as exc:  # whatever a hostile record trips over is that record's fault
+        log.exception("decoding a record failed")
+        outcome = Outcome.rejected(f"undecodable record: {exc!r}")
     else:
         try:
             outcome = Outcome(snapshot.source, process(snapshot, now), [])
