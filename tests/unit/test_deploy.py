@@ -177,8 +177,10 @@ def _deploy_commands() -> dict[str, list[str]]:
             cmds[f"compose {name} healthcheck"] = test[2:]
     for m in re.finditer(r"docker compose run --rm streamer ([^#\n]+)", COMPOSE.read_text()):
         cmds[f"compose doc: {m.group(0).strip()}"] = shlex.split(m.group(1))
-    container = _k8s("Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container = _k8s("Deployment", "streamer-worker")["spec"]["template"]["spec"]["containers"][0]
     cmds["k8s Deployment args"] = list(container.get("args", []))
+    serve = _k8s("Deployment", "streamer-serve")["spec"]["template"]["spec"]["containers"][0]
+    cmds["k8s serve Deployment args"] = list(serve.get("args", []))
     return cmds
 
 
@@ -273,6 +275,23 @@ def test_compose_worker_starts_after_kafka_and_runs_read_only() -> None:
     assert demo["build"] == worker["build"]
 
 
+def test_compose_serve_publishes_8080_and_checks_its_own_readiness() -> None:
+    services = _compose()["services"]
+    serve, worker = services["serve"], services["streamer"]
+    assert serve["command"] == ["serve"]
+    assert serve["build"] == worker["build"]
+    env = serve["environment"]
+    assert env["STREAMER_OUTPUT_TOPIC"] == worker["environment"]["STREAMER_OUTPUT_TOPIC"]
+    assert env["STREAMER_SERVE_HOST"] == "0.0.0.0"  # reachable through the published port
+    port = env["STREAMER_SERVE_PORT"]
+    assert f"127.0.0.1:8080:{port}" in serve["ports"]
+    assert serve["healthcheck"]["test"] == ["CMD", "streamer", "health", "--url",
+                                            f"http://127.0.0.1:{port}/ready"]
+    assert serve["depends_on"]["kafka-init"]["condition"] == "service_completed_successfully"
+    assert serve["read_only"] is True
+    assert "/tmp" in serve["tmpfs"]
+
+
 # --------------------------------------------------------------------------------------------
 # (b) Kubernetes manifests
 
@@ -293,7 +312,7 @@ def test_k8s_manifest_matches_the_kubernetes_schema(doc: dict[str, Any]) -> None
 
 def test_k8s_schema_check_catches_a_misspelt_field() -> None:
     kv = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate")
-    broken = copy.deepcopy(_k8s("Deployment"))
+    broken = copy.deepcopy(_k8s("Deployment", "streamer-worker"))
     container = broken["spec"]["template"]["spec"]["containers"][0]
     container["readinesProbe"] = container.pop("readinessProbe")
     with pytest.raises(kv.ValidationError, match="readinesProbe"):
@@ -309,12 +328,12 @@ def test_kustomization_lists_existing_manifests_and_nothing_is_forgotten() -> No
     assert on_disk - set(resources) == K8S_APPLIED_BY_HAND
     assert "secret.example.yaml" not in resources  # a placeholder must never be applied
     image_names = {i["name"] for i in kustomization["images"]}
-    container = _k8s("Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container = _k8s("Deployment", "streamer-worker")["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].split(":")[0] in image_names
 
 
 def test_k8s_deployment_is_hardened_and_probed() -> None:
-    deploy = _k8s("Deployment")
+    deploy = _k8s("Deployment", "streamer-worker")
     config = _k8s("ConfigMap", "streamer-config")["data"]
     pod = deploy["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -349,7 +368,7 @@ def test_k8s_deployment_is_hardened_and_probed() -> None:
 
 
 def test_k8s_config_and_secret_references_line_up() -> None:
-    container = _k8s("Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container = _k8s("Deployment", "streamer-worker")["spec"]["template"]["spec"]["containers"][0]
     (ref,) = container["envFrom"]
     config = _k8s("ConfigMap", ref["configMapRef"]["name"])["data"]
     assert all(k.startswith("STREAMER_") for k in config)
@@ -367,9 +386,32 @@ def test_k8s_config_and_secret_references_line_up() -> None:
     assert all("REPLACE-ME" in v for v in secret["stringData"].values())
 
 
+def test_k8s_serve_runs_replicas_behind_a_service_on_its_probed_port() -> None:
+    deploy, service = _k8s("Deployment", "streamer-serve"), _k8s("Service", "streamer-serve")
+    assert deploy["spec"]["replicas"] >= 2
+    template = deploy["spec"]["template"]
+    labels = template["metadata"]["labels"].items()
+    assert deploy["spec"]["selector"]["matchLabels"].items() <= labels
+    assert service["spec"]["selector"].items() <= labels
+    worker_labels = _k8s("Deployment", "streamer-worker")["spec"]["template"]["metadata"]["labels"]
+    assert not service["spec"]["selector"].items() <= worker_labels.items()  # serve pods only
+    (container,) = template["spec"]["containers"]
+    assert container["args"] == ["serve"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    (port,) = container["ports"]
+    assert int(env["STREAMER_SERVE_PORT"]) == port["containerPort"]
+    assert env["STREAMER_SERVE_HOST"] == "0.0.0.0"
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == [port["name"]]
+    for probe, path in (("livenessProbe", "/live"), ("readinessProbe", "/ready")):
+        assert container[probe]["httpGet"] == {"path": path, "port": port["name"]}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert template["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert container["envFrom"] == [{"configMapRef": {"name": "streamer-config"}}]
+
+
 def test_k8s_pdb_selects_the_workers() -> None:
     pdb = _k8s("PodDisruptionBudget")
-    labels = _k8s("Deployment")["spec"]["template"]["metadata"]["labels"]
+    labels = _k8s("Deployment", "streamer-worker")["spec"]["template"]["metadata"]["labels"]
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
 
 
@@ -473,7 +515,7 @@ def test_deploy_commands_parse_with_the_real_cli() -> None:
 def test_k8s_workers_do_not_create_topics_the_job_does() -> None:
     config = _k8s("ConfigMap")["data"]
     assert config["STREAMER_CREATE_TOPICS"] == "false"
-    worker = _k8s("Deployment")["spec"]["template"]["spec"]["containers"][0]
+    worker = _k8s("Deployment", "streamer-worker")["spec"]["template"]["spec"]["containers"][0]
     assert "--create-topics" not in worker["args"]
     job = yaml.safe_load((K8S / "topics-job.yaml").read_text())
     container = job["spec"]["template"]["spec"]["containers"][0]
