@@ -386,6 +386,8 @@ def create_app(settings: Settings, process: Process | None = None,
               and health.failure is None and restored)
         return ok, body
 
+    metrics.ready = lambda: readiness()[0]
+
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
         ok, body = readiness()

@@ -93,6 +93,7 @@ class WorkerMetrics:
             self.dlq.labels(cls)
         self.live: dict[str, int] = {}  # source -> live flashes, for the sources held
         self.lag: Callable[[], Mapping[int, int]] = dict  # partition -> records behind
+        self.ready: Callable[[], bool] = lambda: False  # what /ready says
 
     def tallied(self, tally: Tally) -> None:
         """What the engine counted for one record."""
@@ -129,12 +130,14 @@ class WorkerMetrics:
 
 
 class LiveCollector(Collector):
-    """Gauges read at scrape time: live flashes and consumer lag."""
+    """Gauges read at scrape time: readiness, live flashes and consumer lag."""
 
     def __init__(self, metrics: WorkerMetrics) -> None:
         self.metrics = metrics
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("streamer_ready", "1 while /ready answers 200 (consuming, state "
+                                "restored), else 0", value=1.0 if self.metrics.ready() else 0.0)
         live = self.metrics.live
         yield GaugeMetricFamily("streamer_live_flashes", "Flashes in the dedup index of the "
                                 "sources this worker holds", value=sum(live.values()))
