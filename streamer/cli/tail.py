@@ -271,13 +271,18 @@ async def _tail(opts: Options, settings: Settings, printer: Printer) -> None:
         await stop_quietly(consumer, timeout=10.0)
 
 
+SINCE_MARGIN_SECONDS = 3600.0
+
+
 async def _seek(consumer: Any, tps: list[Any], opts: Options) -> dict[Any, int]:
     """Position every partition per --from-beginning/--since/--last; returns the end offsets."""
     begins = await consumer.beginning_offsets(tps)
     ends: dict[Any, int] = await consumer.end_offsets(tps)
     found: dict[Any, Any] = {}
     if opts.since is not None:
-        ms = max(0, int(opts.since.timestamp() * 1000))
+        # Records are stamped when published, never before their first_seen, except a page
+        # dated up to the allowed skew ahead: seek that much early; the filter does the rest.
+        ms = max(0, int((opts.since.timestamp() - SINCE_MARGIN_SECONDS) * 1000))
         found = await consumer.offsets_for_times(dict.fromkeys(tps, ms))
     for tp in tps:
         hit = found.get(tp)

@@ -208,15 +208,12 @@ def create_app(settings: Settings, process: Process | None = None,
 
     async def publish(partition: int, outcome: Outcome) -> list[asyncio.Future[Any]]:
         """Send the events; the state that accounts for them follows once they are acked."""
-        now = clock()
         fresh = outcome.events if store is None else store.fresh(partition, outcome)
         for event in fresh:
             metrics.events.labels(event.kind).inc()
         if store is None:
-            return [await send(settings.output_topic, event_record(e, now.timestamp()))
-                    for e in fresh]
-        events = [await send(settings.output_topic, event_record(e, now.timestamp()), partition)
-                  for e in fresh]
+            return [await send(settings.output_topic, event_record(e)) for e in fresh]
+        events = [await send(settings.output_topic, event_record(e), partition) for e in fresh]
         changes = outcome.changes
         previous = state_writes.get(partition)
         if not events and (previous is None or previous.done()):  # nothing to wait for

@@ -102,15 +102,14 @@ def _number_or_text(text: str) -> object:
         return text
 
 
-def event_record(event: Event, now: float | None = None) -> OutRecord:
-    """An event as its output record: keyed by source, timestamped with first_seen, but never
-    ahead of `now` (Kafka refuses records dated too far ahead; a future-dated page would then
-    stop the stream). The event's own first_seen is unchanged."""
-    when = event.first_seen.timestamp()
+def event_record(event: Event) -> OutRecord:
+    """An event as its output record: keyed by source, timestamped when it is published (no
+    timestamp of its own), so the event topic's retention counts from publication: events of a
+    backfill or of an old crawl (first_seen long past) are kept as long as fresh ones, and no
+    future-dated page can make Kafka refuse a record. first_seen is in the JSON."""
     return OutRecord(key=event.source.encode("utf-8"), value=encode_event(event),
                      headers=[("event_id", event.event_id.encode()),
-                              ("kind", event.kind.value.encode())],
-                     timestamp=min(when, now) if now is not None else when)
+                              ("kind", event.kind.value.encode())])
 
 
 def dlq_record(reason: str, *, key: bytes | None, value: bytes | None, headers: Headers | None,

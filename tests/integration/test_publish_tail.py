@@ -235,6 +235,27 @@ async def test_tail_filters_and_start_points(
         assert sorted(got) == expected
 
 
+async def test_tail_since_means_first_seen_when_records_are_stamped_at_publication(
+        kafka_bootstrap: str, new_topics: NewTopics) -> None:
+    """The worker stamps event records when it publishes them: a backfill publishes flashes
+    first seen long ago just now. `--since 10m` shows only the flashes first seen since then."""
+    (topic,) = await new_topics(count=1, partitions=1)
+    now = datetime.now(UTC)
+    events = [make_event(20, "a.example", "Backfilled flash from last year", now - timedelta(
+        days=400)), make_event(21, "a.example", "Flash seen five minutes ago",
+                               now - timedelta(minutes=5))]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for e in events:
+            await producer.send_and_wait(topic, encode_event(e), key=b"a.example")
+    finally:
+        await producer.stop()
+    code, lines, err = await tail(kafka_bootstrap, topic, "--json", "--since", "10m")
+    assert (code, err) == (0, "")
+    assert [json.loads(line)["event_id"][:4] for line in lines] == ["0021"]
+
+
 async def test_tail_follows_new_events_and_stops_quietly_on_ctrl_c(
     kafka_bootstrap: str, events_topic: tuple[str, list[bytes]]
 ) -> None:
