@@ -36,6 +36,7 @@ class SourceSpec:
     html: tuple[bool, ...]
     arabic: bool = False
     extra: tuple[Template, ...] = ()  # other sites' beats it also covers
+    lang: str = "en"  # which editors' habits (labels, word forms) its edits use
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ class SourceSim:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(f"{self.spec.key}:{self.seed}")
-        self.table = variants.AR_EDITS if self.spec.arabic else variants.EN_EDITS
+        self.table = (variants.AR_EDITS if self.spec.arabic
+                      else variants.INTL_EDITS.get(self.spec.lang, variants.EN_EDITS))
 
     def run(self, minutes: int) -> None:
         for _ in range(SHOWN):

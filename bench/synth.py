@@ -73,9 +73,25 @@ def default_sources(count: int = 4) -> list[SourceSpec]:
     return specs[:count]
 
 
+def language_sources(lang: str) -> list[SourceSpec]:
+    """One site writing in `lang` (de, fr, es; ar is the Arabic site of the default set)."""
+    from bench import corpus_intl as ci
+
+    if lang == "ar":
+        return [s for s in default_sources() if s.arabic]
+    templates, speakers, name, host = {
+        "de": (ci.RUNDSCHAU, ci.DE_SPEAKERS, "Rundschau Aktuell", "rundschau-aktuell.example"),
+        "fr": (ci.QUOTIDIEN, ci.FR_SPEAKERS, "Le Quotidien Express", "quotidien-express.example"),
+        "es": (ci.DIARIO, ci.ES_SPEAKERS, "Diario al Minuto", "diarioalminuto.example"),
+    }[lang]
+    return [SourceSpec(lang, host, Site(name), templates, speakers, ("/", "/eil"),
+                       (None, "nbsp"), (False, True), lang=lang)]
+
+
 def generate(seed: int = 7, hours: float = 24.0, sources: int = 4, interval: float = 4.0,
              mean_gap: float = 20.0, no_ticker_rate: float = 0.02,
-             mojibake_rate: float = 0.03, urls: int | None = None) -> Stream:
+             mojibake_rate: float = 0.03, urls: int | None = None,
+             lang: str | None = None) -> Stream:
     """Simulate `hours` of crawling `sources` sites, each URL fetched every `interval` minutes."""
     minutes = int(hours * 60)
     rng = random.Random(f"crawl:{seed}")
@@ -85,7 +101,8 @@ def generate(seed: int = 7, hours: float = 24.0, sources: int = 4, interval: flo
     tickerless: set[str] = set()
     fetches: list[tuple[float, int, int]] = []
     sims = []
-    for si, spec in enumerate(default_sources(sources)):
+    specs = language_sources(lang) if lang else default_sources(sources)
+    for si, spec in enumerate(specs):
         sim = SourceSim(spec, seed, mean_gap)
         sim.run(minutes)
         sims.append(sim)

@@ -119,9 +119,41 @@ def mojibake(text: str) -> str:
     return "".join(out)
 
 
+def labelled(lang: str) -> Transform:
+    """A site label put in front of or behind the line (Live:, Analyse:, Z+, 1 hour ago...)."""
+    from bench.corpus_intl import LABELS
+
+    def add(text: str, rng: random.Random) -> str:
+        return rng.choice(LABELS[lang]).format(text)
+
+    return add
+
+
+def alternate(lang: str) -> Transform:
+    """One word written another way: inflected, compound or hyphenated, a listed synonym."""
+    from bench.corpus_intl import ALTERNATES
+
+    table = ALTERNATES[lang]
+
+    def swap(text: str, rng: random.Random) -> str:
+        found = [w for w in table if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
+        if not found:
+            return text
+        w = rng.choice(sorted(found))
+        return re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", table[w], text, count=1)
+
+    return swap
+
+
 EN_EDITS: dict[str, Transform] = {
     "whitespace": whitespace, "nbsp": nbsp, "punctuation": punctuation, "quotes": quotes,
-    "case": case, "decoration": decoration,
+    "case": case, "decoration": decoration, "label_en": labelled("en"),
+    "alternate_en": alternate("en"),
+}
+INTL_EDITS: dict[str, dict[str, Transform]] = {
+    lang: {"whitespace": whitespace, "nbsp": nbsp, "punctuation": punctuation, "quotes": quotes,
+           "case": case, f"label_{lang}": labelled(lang), f"alternate_{lang}": alternate(lang)}
+    for lang in ("de", "fr", "es")
 }
 AR_EDITS: dict[str, Transform] = {
     "whitespace": whitespace, "nbsp": nbsp, "punctuation": punctuation, "decoration": decoration,
@@ -129,7 +161,8 @@ AR_EDITS: dict[str, Transform] = {
 }
 
 
-ALL: dict[str, Transform] = {**EN_EDITS, **AR_EDITS, "typo": typo}
+ALL: dict[str, Transform] = {**EN_EDITS, **AR_EDITS, "typo": typo,
+                             **{k: v for t in INTL_EDITS.values() for k, v in t.items()}}
 
 
 def apply(name: str, text: str, seed: int) -> str:

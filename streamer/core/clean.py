@@ -249,7 +249,9 @@ _SPEAKER_WORDS = frozenset(
     "correspondent correspondents reporter reporters source sources official officials "
     "president pm government agency media ceo chief envoy embassy council committee court "
     "prosecutor prosecutors forces defense defence commander leader mayor governor secretary "
-    "authorities authority witness witnesses sheikh king queen prince pope "
+    "authorities authority witness witnesses sheikh king queen prince pope aide aides "
+    "channel tv radio newspaper news agency wire network broadcaster correspondence "
+    "ministry's army's police's party spokespeople union federation "
     "ministerium polizei armee sprecher sprecherin korrespondent quelle regierung präsident "
     "kanzler behörde behörden ministre ministère armée porte parole correspondant "
     "gouvernement président autorités ministro ministerio policía ejército portavoz "
@@ -258,15 +260,14 @@ _SPEAKER_WORDS = frozenset(
 
 
 def looks_like_speaker(head: str) -> bool:
-    """A person, an organisation, a reporter: a name (capitals past the first word, or one or
-    two words starting with one), a speaker's title, or Arabic (today's rule). Otherwise a
-    leading "X:" is part of the headline ("Parasols and prayers: ...")."""
+    """A person, an organisation, a reporter: one or two words starting with a capital (a
+    name), a speaker's title or body (minister, police, channel...), or Arabic (today's rule).
+    Otherwise a leading "X:" is part of the headline ("Parasols and prayers: ...", "Fire in
+    Lyon: ..."); capitals alone say nothing (German writes every noun with one)."""
     if not head.isascii() and _ARABIC_SCRIPT.search(head):
         return True
     words = head.split()
-    if len(words) <= 2 and words and words[0][:1].isupper():
-        return True
-    if any(w[:1].isupper() for w in words[1:]):
+    if len(words) <= 2 and any(w[:1].isupper() for w in words):
         return True
     return any(w in _SPEAKER_WORDS for w in fold(head).split())
 
@@ -280,7 +281,7 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     if len(parts) >= 2:
         head, tail = parts[0], parts[-1]
         lead_words, tail_words = len(head.split()), len(tail.split())
-        if len(parts) == 2 and (
+        if len(parts) == 2 and looks_like_speaker(tail) and (
             (tail_words <= 3 and lead_words >= 2 * tail_words)
             or (tail_words <= MAX_TRAILING_SOURCE_WORDS and lead_words > 12)
         ):

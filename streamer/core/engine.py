@@ -15,7 +15,7 @@ from typing import Any
 
 from streamer.core.extract import Profiles, ticker_lines
 from streamer.core.index import Cluster, SourceIndex, cleaned
-from streamer.core.match import decide
+from streamer.core.match import decide, label_note
 from streamer.core.model import (
     Decision,
     Event,
@@ -157,8 +157,10 @@ class Deduplicator:
         if cluster is not None:
             self.stats.exact += 1
             idx.remember_raw(cluster, raw, flash.text)
+            note = label_note(flash, cleaned(cluster.latest_raw)) if flash.labels or (
+                cluster.latest_raw != raw) else None
             return self._duplicate(idx, snap, position, raw, cluster, flash.text, 1.0,
-                                   "same text", seen)
+                                   note or "same text", seen)
 
         best: tuple[Cluster, PairDecision] | None = None
         shown: set[int] | None = None

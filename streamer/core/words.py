@@ -19,6 +19,9 @@ LANGUAGES = ("en", "de", "fr", "es", "ar")
 DEFAULT_LANGUAGE = "en"
 _SNOWBALL = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
              "pt": "portuguese", "nl": "dutch", "ru": "russian", "tr": "turkish", "sv": "swedish"}
+# Small words of other languages that are also English words: no evidence of the language.
+_ENGLISH_TOO = frozenset("die war man will also am an so was bin hat art fast gift bad main son "
+                         "sale pain comme fin plus con sin mi come".split())
 _ARABIC = re.compile("[\u0600-\u06ff]")
 
 
@@ -63,22 +66,27 @@ def stem(word: str, lang: str) -> str:
 
 
 @cache
-def _synonym_groups(lang: str) -> dict[str, frozenset[int]]:
-    """Folded word or phrase (and its stem) -> the groups it belongs to."""
+def _synonym_groups() -> dict[str, frozenset[int]]:
+    """Folded word or phrase (and its stem in the group's language) -> the groups it is in.
+    All languages at once: a line's language is a guess, the groups' words hardly collide."""
     out: dict[str, set[int]] = {}
-    groups = data("synonyms")
-    for i, group in enumerate(groups.get(lang, []) + (groups["en"] if lang != "en" else [])):
-        for entry in group:
-            folded = _fold(entry)
-            out.setdefault(folded, set()).add(i)
-            if " " not in folded:
-                out.setdefault(stem(folded, lang), set()).add(i)
+    i = 0
+    for lang, groups in data("synonyms").items():
+        if lang.startswith("_"):
+            continue
+        for group in groups:
+            for entry in group:
+                folded = _fold(entry)
+                out.setdefault(folded, set()).add(i)
+                if " " not in folded:
+                    out.setdefault(stem(folded, lang), set()).add(i)
+            i += 1
     return {k: frozenset(v) for k, v in out.items()}
 
 
 def synonyms(a: str, b: str, lang: str) -> bool:
-    """Both words (or phrases) are in one synonym group of the language."""
-    groups = _synonym_groups(lang)
+    """Both words (or phrases, or their stems) are in one synonym group."""
+    groups = _synonym_groups()
     ga = groups.get(a) or groups.get(stem(a, lang))
     gb = groups.get(b) or groups.get(stem(b, lang))
     return bool(ga and gb and ga & gb)
@@ -87,7 +95,7 @@ def synonyms(a: str, b: str, lang: str) -> bool:
 @cache
 def _stop_sets() -> tuple[tuple[str, frozenset[str]], ...]:
     lists = data("stopwords")
-    english = set(_fold(lists["en"]).split())
+    english = set(_fold(lists["en"]).split()) | _ENGLISH_TOO
     return tuple((lang, frozenset(set(_fold(lists[lang]).split()) - english))
                  for lang in ("de", "fr", "es"))
 

@@ -1,0 +1,130 @@
+"""What real editors do to a headline, and what must still count as another story.
+
+Headlines written for these tests in the style of news front pages; each test feeds pages to a
+fresh engine, a minute apart, and looks at the events and the reasons a user would see.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from streamer.codec import make_snapshot
+from streamer.core.clean import clean_line
+from streamer.core.engine import Deduplicator
+from streamer.core.model import Decision, Verdict
+from streamer.settings import DedupConfig
+
+T0 = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
+
+
+def run(*pages: tuple[str, ...]) -> list[list[Decision]]:
+    """Every page's decisions (top first), a fresh engine, pages a minute apart."""
+    dedup = Deduplicator(DedupConfig())
+    out = []
+    for i, lines in enumerate(pages):
+        content = "Front page\n\nBREAKING\n" + "\n".join(lines) + "\n\nFooter\n"
+        snap = make_snapshot(url="https://paper.example/", fetched_at=T0 + timedelta(minutes=i),
+                             content=content, id=f"p{i}")
+        out.append(sorted(dedup.process(snap, snap.fetched_at).decisions,
+                          key=lambda d: d.position))
+    return out
+
+
+def new_events(pages: list[list[Decision]]) -> list[str]:
+    return [d.text for page in pages for d in page if d.verdict is Verdict.NEW]
+
+
+@pytest.mark.parametrize(("first", "second", "reason"), [
+    ("Why the four-day week is winning over bosses",
+     "Opinion: Why the four-day week is winning over bosses", "label added: Opinion"),
+    ("WATCH: Lifeboat crew pulls surfers from rough sea",
+     "Lifeboat crew pulls surfers from rough sea", "label removed: WATCH"),
+    ("Analysis: Budget leaves the chancellor little room",
+     "Watch: Budget leaves the chancellor little room", "label changed: Analysis -> Watch"),
+    ("Neue Regeln für Mieter treten in Kraft", "Neue Regeln für Mieter treten in Kraft Z+",
+     "label added: Z+"),
+    ("Bahnstreik legt den Fernverkehr lahm", "Bahnstreik legt den Fernverkehr lahm Vor 1 Stunde",
+     "label added: Vor 1 Stunde"),
+    ("Lawmakers vote to scrap the night-flight ban", "Lawmakers vote to scrap the night-flight ban"
+     " 2 hours ago", "label added: 2 hours ago"),
+])
+def test_a_label_added_removed_or_changed_makes_no_new_event(first: str, second: str,
+                                                             reason: str) -> None:
+    pages = run((first,), (second,))
+    assert new_events(pages) == [first]
+    assert reason in pages[1][0].reason
+
+
+@pytest.mark.parametrize(("first", "second", "reason"), [
+    ("Teacher strikes close hundreds of schools in Wales",
+     "Teacher strikes closing hundreds of schools in Wales", "inflection: closing~close"),
+    ("Coastal towns count cost of heart-breaking floods",
+     "Coastal towns count cost of heartbreaking floods", "compound: heartbreaking~heart breaking"),
+    ("Rebels strike army base outside the capital",
+     "Rebels attack army base outside the capital", "synonym: attack~strike"),
+    ("Regierung plant neue Regeln fürs Homeoffice",
+     "Regierung plant neue Regeln für das Homeoffice", "small words"),
+    ("Hubschrauber stürzt in den Alpen ab", "Helikopter stürzt in den Alpen ab",
+     "synonym: helikopter~hubschrauber"),
+    ("Le gouvernement annonce une réforme des retraites",
+     "Le gouvernement annonçait une réforme des retraites", "inflection"),
+    ("El Gobierno aprueba la subida del salario mínimo",
+     "El Gobierno aprueba subida del salario mínimo", "small words"),
+])
+def test_word_level_edits_make_no_new_event_and_say_why(first: str, second: str,
+                                                        reason: str) -> None:
+    pages = run((first, "Unrelated: Markets close higher on Friday"),
+                (second, "Unrelated: Markets close higher on Friday"))
+    assert len(new_events(pages)) == 2
+    assert pages[1][0].verdict is Verdict.DUPLICATE
+    assert reason in pages[1][0].reason
+
+
+def test_one_word_reworded_in_place_is_a_linked_revision() -> None:
+    first = "Ferry operator halts crossings as storm batters coast"
+    second = "Ferry operator suspends crossings as storm batters coast"
+    pages = run((first,), (second,))
+    d = pages[1][0]
+    assert d.verdict is Verdict.REVISED
+    assert d.event is not None
+    assert d.event.previous_text == first
+    assert d.reason == "reworded: halts -> suspends"
+
+
+def test_one_word_changed_beside_the_original_is_another_story() -> None:
+    first = "Ferry operator halts crossings as storm batters coast"
+    second = "Rail operator halts crossings as storm batters coast"
+    other = "Ferry operator halts crossings as storm batters harbour"
+    assert len(new_events(run((first,), (second, first), (other, second, first)))) == 3
+
+
+def test_a_place_swapped_in_place_is_still_another_story() -> None:
+    first = "Flood warnings issued for homes along the Severn"
+    second = "Flood warnings issued for homes along the Trent"
+    assert len(new_events(run((first,), (second,)))) == 2
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("Sunflowers and steel: Europe's week in pictures",
+     "Lanterns and lakes: Europe's week in pictures"),
+    ("Village counts down to its historic harvest festival", "In pictures: The harvest festival"),
+])
+def test_short_bodies_need_more_than_a_subset(first: str, second: str) -> None:
+    assert len(new_events(run((first,), (second,)))) == 2
+
+
+def test_a_leading_topic_is_part_of_the_headline_a_speaker_is_not() -> None:
+    assert clean_line("Sunflowers and steel: Europe's week in pictures").attribution is None
+    assert clean_line("Fire brigade spokesperson: Blaze under control").attribution == (
+        "Fire brigade spokesperson")
+    assert clean_line("Dutch police: Rotterdam shooter arrested").attribution == "Dutch police"
+
+
+def test_language_is_detected_from_small_words() -> None:
+    assert clean_line("Die Regierung plant neue Regeln für das Homeoffice").lang == "de"
+    assert clean_line("Le gouvernement annonce une réforme des retraites").lang == "fr"
+    assert clean_line("El Gobierno aprueba la subida del salario mínimo").lang == "es"
+    assert clean_line("وقف إطلاق النار في غزة يدخل حيز التنفيذ").lang == "ar"
+    assert clean_line("Ferry operator halts crossings in the storm").lang == "en"
