@@ -4,7 +4,7 @@ Nutch's Kafka indexer documents, chosen by name or sniffed from the fields a rec
 Field mappings (README, "Input formats"):
 - scrapy-cluster: url = `response_url` (else `url`), fetched_at = `timestamp` (UTC), content =
   `body` (base64 when the pipeline's `use_base64` is on), content_type = the `Content-Type`
-  response header; `status_code` other than 200 is Skipped.
+  response header; `status_code` other than 200 (or `success: false`) is Skipped.
 - nutch: every field is a list of strings; url = `url` (else `id`), fetched_at = `tstamp`
   (Java's `Sat Mar 01 08:00:00 UTC 2025`, RFC 3339 or epoch milliseconds), content =
   `binaryContent` (the fetched page, base64 or not; `indexer.binary.content`) with type = the
@@ -53,6 +53,8 @@ def sniff(obj: dict[str, Any]) -> str:
 
 
 def _scrapy_cluster(obj: dict[str, Any]) -> Snapshot:
+    if obj.get("success") is False:
+        raise Skipped(f"failed crawl: {str(obj.get('exception'))[:200]}")
     status = obj.get("status_code")
     if status is not None and str(status) != "200":
         raise Skipped(f"HTTP status {status}")

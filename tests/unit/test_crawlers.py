@@ -83,6 +83,8 @@ def test_what_is_missing_is_the_reason(record: bytes, fmt: str, reason: str) -> 
 def test_a_crawled_404_or_image_is_not_a_page() -> None:
     with pytest.raises(Skipped, match="HTTP status 404"):
         snapshot_from_json(scrapy(status_code=404))
+    with pytest.raises(Skipped, match="failed crawl: TimeoutError"):
+        snapshot_from_json(scrapy(success=False, exception="TimeoutError('timed out')", body=""))
     with pytest.raises(Skipped, match="image/jpeg payload"):
         snapshot_from_json(scrapy(response_headers={"Content-Type": "image/jpeg"}))
 
