@@ -36,6 +36,10 @@ async def test_sse_order_resume_on_another_replica_and_heartbeats(
             mine = [i for i in got if i.startswith(src)]
             assert mine == sorted(mine)
         assert {m.event for m in first + rest} == {"new"}
+        # ?since= a time before them all: the whole topic, once, from Kafka and the window
+        since = await read_sse(http, b.url + "/events?since=2000-01-01T00:00:00Z&q=FLASH",
+                               len(got))
+        assert sorted(m.data["event_id"] for m in since if m.data) == sorted(got)
 
         # live: a client of replica b sees what is published now, and heartbeats meanwhile
         pings: list[float] = []
