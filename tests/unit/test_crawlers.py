@@ -4,6 +4,7 @@ as envelopes, by name or sniffed, and what is missing said in the reason."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -11,17 +12,16 @@ import pytest
 
 from streamer.cli.main import main
 from streamer.codec import BadRecord, encode_snapshot
+from streamer.core.model import Snapshot
 from streamer.inputs.crawlers import snapshot_from_json, sniff
 from streamer.inputs.pages import Skipped
 from streamer.kafka.envelope import snapshot_from_record
 from tests.crawls import crawl, nutch_document, scrapy_cluster_item
 
 
-def plain(snaps: list[object]) -> list[object]:
-    """The crawl as crawlers see it: no snapshot ids, no meta charset trick needed."""
-    from dataclasses import replace
-
-    return [replace(s, id=None) for s in snaps]  # type: ignore[type-var]
+def plain(snaps: list[Snapshot]) -> list[Snapshot]:
+    """The crawl as crawlers see it: no snapshot ids."""
+    return [replace(s, id=None) for s in snaps]
 
 
 def run_dedup(capsysbinary: pytest.CaptureFixture[bytes], path: Path, *flags: str
@@ -36,12 +36,12 @@ def run_dedup(capsysbinary: pytest.CaptureFixture[bytes], path: Path, *flags: st
 def test_crawler_records_give_the_events_of_the_same_envelopes(
         tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes], shape: str, b64: bool,
         named: bool) -> None:
-    snaps = plain(crawl())  # type: ignore[arg-type]
+    snaps = plain(crawl())
     write = scrapy_cluster_item if shape == "scrapy-cluster" else nutch_document
     records = tmp_path / "crawl.jsonl"
-    records.write_bytes(b"\n".join(write(s, b64=b64) for s in snaps) + b"\n")  # type: ignore[arg-type]
+    records.write_bytes(b"\n".join(write(s, b64=b64) for s in snaps) + b"\n")
     envelopes = tmp_path / "envelopes.jsonl"
-    envelopes.write_bytes(b"\n".join(encode_snapshot(s) for s in snaps) + b"\n")  # type: ignore[arg-type]
+    envelopes.write_bytes(b"\n".join(encode_snapshot(s) for s in snaps) + b"\n")
     flags = ("--input-format", shape) if named else ()
     events = run_dedup(capsysbinary, records, *flags)
     assert len(events) >= 6
@@ -50,9 +50,9 @@ def test_crawler_records_give_the_events_of_the_same_envelopes(
 
 def test_each_shape_is_sniffed_from_its_fields() -> None:
     snap = plain(crawl())[0]
-    assert sniff(json.loads(encode_snapshot(snap))) == "envelope"  # type: ignore[arg-type]
-    assert sniff(json.loads(scrapy_cluster_item(snap, b64=True))) == "scrapy-cluster"  # type: ignore[arg-type]
-    assert sniff(json.loads(nutch_document(snap, b64=False))) == "nutch"  # type: ignore[arg-type]
+    assert sniff(json.loads(encode_snapshot(snap))) == "envelope"
+    assert sniff(json.loads(scrapy_cluster_item(snap, b64=True))) == "scrapy-cluster"
+    assert sniff(json.loads(nutch_document(snap, b64=False))) == "nutch"
 
 
 def scrapy(**fields: object) -> bytes:
