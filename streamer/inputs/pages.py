@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 
 from streamer.codec import BadRecord
 
@@ -56,15 +57,22 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     for bom, name in _BOMS:
         if body.startswith(bom):
             return _decode(body, name) or _detect(body)
-    declared = charset_of(content_type)
-    meta = _META.search(body, 0, META_SCAN_BYTES)
-    for label in (declared, meta.group(1).decode("ascii", "replace").lower() if meta else None,
-                  "utf-8"):
-        if label:
-            text = _decode(body, label)
-            if text is not None:
-                return text
+    for label in _labels(body, content_type):
+        text = _decode(body, label)
+        if text is not None:
+            return text
     return _detect(body)
+
+
+def _labels(body: bytes, content_type: str | None) -> Iterator[str]:
+    """The charsets to try, in order; the page is searched for a meta charset only if needed."""
+    declared = charset_of(content_type)
+    if declared:
+        yield declared
+    meta = _META.search(body, 0, META_SCAN_BYTES)
+    if meta:
+        yield meta.group(1).decode("ascii", "replace").lower()
+    yield "utf-8"
 
 
 def _decode(body: bytes, label: str) -> str | None:
