@@ -24,6 +24,7 @@ class DedupConfig:
     lsh_threshold: float = 0.25
     ttl_seconds: float = 72 * 3600.0
     max_flashes_per_source: int = 200_000
+    max_flashes: int = 250_000  # over all sources: the least recently active lose flashes first
     max_variants_per_flash: int = 16
     max_future_skew_seconds: float = 3600.0
     profiles_path: Path | None = None
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
     lsh_threshold: float = Field(0.25, gt=0.0, lt=1.0)
     ttl_hours: float = Field(72.0, gt=0.0)
     max_flashes_per_source: int = Field(200_000, ge=100)
+    max_flashes: int = Field(250_000, ge=100)  # all sources together (about 2 KB a flash)
     profiles: Path | None = None
 
     @model_validator(mode="after")
@@ -136,6 +138,7 @@ class Settings(BaseSettings):
             lsh_threshold=self.lsh_threshold,
             ttl_seconds=self.ttl_hours * 3600.0,
             max_flashes_per_source=self.max_flashes_per_source,
+            max_flashes=self.max_flashes,
             profiles_path=self.profiles,
         )
 

@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections import Counter
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from typing import BinaryIO, TextIO
 
 from streamer.settings import Settings
@@ -87,7 +88,7 @@ def _run(
     except (OSError, ValueError) as exc:
         print(f"streamer: cannot load profiles {settings.profiles}: {exc}", file=err)
         return 2
-    engine = Deduplicator(settings.dedup(), profiles)
+    engine = Deduplicator(settings.dedup(), profiles, keep_changes=False)
     bad = failed = 0
     skipped: Counter[str] = Counter()
     with ExitStack() as stack:
@@ -111,7 +112,9 @@ def _run(
                 print(f"{origin}: skipped: {item}", file=err)
                 continue
             try:
-                result = engine.process(item)
+                # now: no capture is from the future, so a page dated ahead of the wall clock
+                # (plus the allowed skew) moves its source's clock no further
+                result = engine.process(item, now=datetime.now(UTC))
             except Exception as exc:  # an engine bug on one record: said, and the rest goes on
                 failed += 1
                 print(f"{origin}: internal error: {exc!r}", file=err)

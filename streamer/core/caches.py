@@ -7,11 +7,12 @@ LRU cache weighs each entry with a size function; ours counts the key and the va
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from cachetools import LRUCache, cached
+from cachetools import LRUCache
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,18 +33,25 @@ def byte_lru(max_bytes: int, size: Callable[[Any, Any], int]) -> Callable[[F], F
     (`size(arg, result)` weighs an entry); an entry larger than the bound is not kept."""
 
     def decorate(fn: F) -> F:
-        cache: LRUCache[Any, tuple[int, Any]] = LRUCache(max_bytes, getsizeof=lambda v: v[0])
+        def fresh() -> LRUCache[Any, tuple[int, Any]]:
+            return LRUCache(max_bytes, getsizeof=lambda v: v[0])
 
-        @cached(cache, key=lambda arg: arg)  # type: ignore[untyped-decorator]
-        def weighed(arg: Any) -> tuple[int, Any]:
-            result = fn(arg)
-            return size(arg, result), result
+        cache = fresh()
 
         def wrapper(arg: Any) -> Any:
-            return weighed(arg)[1]  # (cachetools keeps no entry larger than the whole bound)
+            hit = cache.get(arg)
+            if hit is not None:
+                return hit[1]
+            result = fn(arg)
+            with contextlib.suppress(ValueError):  # larger than the whole bound: not kept
+                cache[arg] = (size(arg, result), result)
+            return result
 
-        wrapper.cache = cache  # type: ignore[attr-defined]
-        wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+        def cache_clear() -> None:  # (a new table: a cleared dict keeps its allocated size)
+            nonlocal cache
+            cache = fresh()
+
+        wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
         wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
         return wrapper  # type: ignore[return-value]
 

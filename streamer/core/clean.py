@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import ftfy
 
+from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.model import Flash
 from streamer.core.words import data, detect
 
@@ -295,7 +295,7 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-@lru_cache(maxsize=8192)
+@byte_lru(8 * 1024 * 1024, text_bytes)
 def fold(text: str) -> str:
     """The matching form of a piece of text: see the module docstring."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES).translate(_DIGITS)

@@ -25,6 +25,7 @@ from streamer.core.model import (
     SnapshotResult,
     Verdict,
 )
+from streamer.core.sources import Sources
 from streamer.settings import DedupConfig
 
 EVICT_EVERY_SECONDS = 60.0
@@ -68,38 +69,35 @@ class Stats:
 class Deduplicator:
     """Known flashes per source, and the rules that decide what a ticker line is."""
 
-    def __init__(self, config: DedupConfig | None = None, profiles: Profiles | None = None) -> None:
+    def __init__(self, config: DedupConfig | None = None, profiles: Profiles | None = None,
+                 *, keep_changes: bool = True) -> None:
         self.config = config or DedupConfig()
         self.profiles = profiles or Profiles.load(self.config.profiles_path)
-        self.sources: dict[str, SourceIndex] = {}
+        # keep_changes=False: no adapter saves state (`drain_changes` is never called)
+        self.sources = Sources(self.config, keep_changes)
         self.stats = Stats()
         self._lines: list[str] = []  # the snapshot being processed
         self._overflow: OrderedDict[tuple[str, str], tuple[int, str, float, str]] = OrderedDict()
 
     def index(self, source: str) -> SourceIndex:
-        idx = self.sources.get(source)
-        if idx is None:
-            c = self.config
-            idx = self.sources[source] = SourceIndex(
-                c.num_perm, c.lsh_threshold, c.max_variants_per_flash
-            )
+        """The source's index, kept from now on (a restore fills it)."""
+        idx = self.sources[source] = self.sources.open(source)
         return idx
 
     # -- time --------------------------------------------------------------------------------
     def _advance(self, idx: SourceIndex, fetched_at: datetime, now: datetime | None) -> float:
-        """Move the source's event-time clock; a future-dated snapshot moves it by at most the skew.
+        """Move the source's event-time clock forward to the snapshot's time: freely (a backfill
+        catching up, a crawler back from an outage), but a future-dated snapshot only up to the
+        adapter's `now` plus the allowed skew; an older snapshot never moves it back.
 
         Each source keeps its own clock, so one site's state never depends on how its snapshots
         interleave with other sites' (the Kafka worker sees another interleaving than a file).
         """
         t = fetched_at.timestamp()
-        skew = self.config.max_future_skew_seconds
         if now is not None:
-            t = min(t, now.timestamp() + skew)
-        if idx.clock is None:
+            t = min(t, now.timestamp() + self.config.max_future_skew_seconds)
+        if idx.clock is None or t > idx.clock:
             idx.clock = t
-        elif t > idx.clock:
-            idx.clock = min(t, idx.clock + skew)
         if idx.clock - idx.last_evict >= EVICT_EVERY_SECONDS:
             idx.last_evict = idx.clock
             cutoff = idx.clock - self.config.ttl_seconds
@@ -114,7 +112,8 @@ class Deduplicator:
         if not lines:
             self.stats.no_ticker += 1
             return SnapshotResult([], had_ticker=False)
-        idx = self.index(snapshot.source)
+        idx = self.sources.open(snapshot.source)
+        before = len(idx)
         seen = self._advance(idx, snapshot.fetched_at, now)
         self._lines = lines
         decisions: list[Decision] = []
@@ -137,6 +136,7 @@ class Deduplicator:
         self.stats.duplicate += repeats
         if len(idx) > self.config.max_flashes_per_source:
             self.stats.evicted += idx.evict(float("-inf"), self.config.max_flashes_per_source)
+        self.stats.evicted += self.sources.settle(source, idx, before)
         return SnapshotResult(decisions)
 
     def _line(
@@ -295,7 +295,7 @@ class Deduplicator:
         )
 
     def live_flashes(self) -> int:
-        return sum(len(i) for i in self.sources.values())
+        return self.sources.live
 
     def summary(self) -> dict[str, Any]:
         return {

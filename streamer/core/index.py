@@ -18,6 +18,7 @@ import numpy as np
 from datasketch import MinHash
 
 from streamer.core.bands import BandIndex
+from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.clean import clean_line
 from streamer.core.model import Flash
 
@@ -58,7 +59,8 @@ def minhash(key: str, num_perm: int) -> np.ndarray:
 
 # Wordings come back as LSH candidates now and then: clean them again on demand rather than
 # keeping a cleaned copy of every one (memory), with the recent ones cached.
-cleaned = lru_cache(maxsize=4096)(clean_line)
+cleaned = byte_lru(16 * 1024 * 1024, lambda raw, flash: text_bytes(
+    raw, flash.text, flash.body, flash.key, flash.tokens) + 200)(clean_line)
 
 
 @dataclass(slots=True)

@@ -20,7 +20,13 @@ from streamer import logs
 from streamer.codec import dumps, loads
 from streamer.core.engine import Deduplicator
 from streamer.core.model import Event, Snapshot
-from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
+from streamer.core.state import (
+    BadState,
+    StateRecord,
+    apply_record,
+    drain_changes,
+    finish_restore,
+)
 from streamer.kafka.envelope import Headers
 from streamer.kafka.statekeys import parse_key, state_key
 from streamer.kafka.wire import READ_CHUNK, Outcome, Tally, frame, outcome_of, trim_heap, unframe
@@ -74,13 +80,23 @@ class Host:
     def _events(self, snapshot: Snapshot, now: datetime) -> list[Event]:
         return self.engine.process(snapshot, now=now).events
 
-    def op_apply(self, records: list[tuple[bytes, bytes | None]]) -> None:
-        """State records read back from the state topic (not the partition's own record)."""
-        for key, value in records:
-            parsed = parse_key(key)
-            if parsed is not None:
-                source, cid = parsed
-                apply_record(self.engine, StateRecord(source, cid, loads(value) if value else None))
+    def op_apply(self, records: list[tuple[bytes, bytes | None, int]]) -> int:
+        """State records read back from the state topic (not the partition's own record), with
+        their offsets; an invalid one is skipped and logged (the restore goes on). Returns how
+        many were skipped."""
+        skipped = 0
+        for key, value, offset in records:
+            try:
+                parsed = parse_key(key)
+                if parsed is not None:
+                    source, cid = parsed
+                    apply_record(self.engine,
+                                 StateRecord(source, cid, loads(value) if value else None))
+            except Exception as exc:  # BadState, bad JSON, a key that is not ours
+                skipped += 1
+                log.warning("skipped state record %r at offset %d: %s", key[:200], offset,
+                            exc if isinstance(exc, BadState) else repr(exc))
+        return skipped
 
     def op_finish(self, sources: list[str]) -> dict[str, int]:
         """A restore is complete: the flashes now known for each of `sources`."""
@@ -90,7 +106,7 @@ class Host:
 
     def op_forget(self, sources: list[str]) -> None:
         for source in sources:
-            self.engine.sources.pop(source, None)
+            self.engine.sources.forget(source)
 
 
 def serve(inp: int, out: int) -> int:

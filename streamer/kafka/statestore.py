@@ -106,7 +106,7 @@ class StateStore:
         await consumer.start()
         try:
             records = 0
-            applied: list[asyncio.Future[None]] = []
+            applied: list[asyncio.Future[int]] = []
             # (an empty topic partition is not assigned at all: each assignment costs a
             # metadata round and a fetch wait, and most partitions start out empty)
             begins = await consumer.beginning_offsets([state_tp])
@@ -128,11 +128,18 @@ class StateStore:
                     batch = await consumer.getmany(out_tp, timeout_ms=1000,
                                                    max_records=READ_BATCH)
                     for msg in batch.get(out_tp, []):
-                        part.replayed.add(loads(msg.value)["event_id"])
+                        try:
+                            part.replayed.add(str(loads(msg.value)["event_id"]))
+                        except Exception as exc:  # not one of our events: nothing to replay
+                            log.warning("skipped event-topic record at offset %d: %r",
+                                        msg.offset, exc)
             part.output_offset = part.saved_offset = end
         finally:
             await consumer.stop()
-        await asyncio.gather(*applied)
+        skipped = sum(await asyncio.gather(*applied))
+        if skipped:
+            log.warning("partition %d: skipped %d invalid state records (see the engine's log)",
+                        partition, skipped)
         live = await self.engine.call("finish", sorted(part.sources))
         trim_heap()
         self.parts[partition] = part
@@ -140,17 +147,26 @@ class StateStore:
                             time.perf_counter() - start, live)
 
     @staticmethod
-    def _sort(part: PartitionState, msgs: list[Any]) -> list[tuple[bytes, bytes | None]]:
-        """The partition's own record is read here; the flashes' records go to the engine."""
+    def _sort(part: PartitionState, msgs: list[Any]) -> list[tuple[bytes, bytes | None, int]]:
+        """The partition's own record is read here; the flashes' records (with their offsets)
+        go to the engine, which checks each. A record that cannot be read is skipped and logged:
+        a restore always completes."""
         flashes = []
         for msg in msgs:
-            parsed = parse_key(msg.key)
-            if parsed is None:
-                if msg.value is not None:
-                    part.output_offset = part.saved_offset = loads(msg.value)["output_offset"]
-            else:
-                part.sources.add(parsed[0])
-                flashes.append((msg.key, msg.value))
+            try:
+                parsed = parse_key(msg.key)
+                if parsed is None:
+                    if msg.value is not None:
+                        offset = loads(msg.value)["output_offset"]
+                        if not isinstance(offset, int) or offset < 0:
+                            raise ValueError(f"output_offset {offset!r:.40}")
+                        part.output_offset = part.saved_offset = offset
+                    continue
+            except Exception as exc:
+                log.warning("skipped state record %r at offset %d: %r", msg.key, msg.offset, exc)
+                continue
+            part.sources.add(parsed[0])
+            flashes.append((msg.key, msg.value, msg.offset))
         return flashes
 
     def forget(self, partitions: Iterable[int]) -> None:

@@ -107,9 +107,10 @@ def test_flash_not_seen_for_the_ttl_is_forgotten() -> None:
 
 def test_future_dated_snapshot_cannot_flush_the_index() -> None:
     engine = Deduplicator(DedupConfig(ttl_seconds=3600, max_future_skew_seconds=600))
-    events(engine, snap(TICKER))
-    events(engine, snap(["A page whose clock is a year ahead"], 365 * 24 * 60))
-    assert events(engine, snap(TICKER, 5)) == []
+    now = T0 + timedelta(minutes=1)  # the adapter's clock
+    engine.process(snap(TICKER), now)
+    engine.process(snap(["A page whose clock is a year ahead"], 365 * 24 * 60), now)
+    assert engine.process(snap(TICKER, 5), now + timedelta(minutes=5)).events == []
 
 
 def test_size_cap_evicts_least_recently_seen() -> None:
