@@ -106,8 +106,9 @@ async def sse(request: web.Request) -> web.StreamResponse:
         if resume:
             client.position = cursor.decode(resume, len(window.positions))
         elif since:
-            client.min_timestamp_ms = int(parse_time(since).timestamp() * 1000)
-            client.position = await reader.offsets_for_time(client.min_timestamp_ms)
+            # like `tail --since`: every partition from its first record timestamped since then
+            ms = int(parse_time(since).timestamp() * 1000)
+            client.position = await reader.offsets_for_time(max(ms, 0))
     except (cursor.BadCursor, BadRecord) as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from None
     last = _int(request, "last", None, settings.serve_history)

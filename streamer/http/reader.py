@@ -111,9 +111,9 @@ class Reader:
 
 
 async def read_range(settings: Settings, topic: str, start: dict[int, int],
-                     stop: dict[int, int]) -> AsyncIterator[tuple[int, int, int, bytes | None]]:
-    """(partition, offset, timestamp, value) of every record from `start` up to (not including)
-    `stop`, partition by partition in offset order; retention may have deleted the oldest."""
+                     stop: dict[int, int]) -> AsyncIterator[tuple[int, int, bytes | None]]:
+    """(partition, offset, value) of every record from `start` up to (not including)
+    `stop`, in offset order within each partition; retention may have deleted the oldest."""
     from aiokafka import TopicPartition
 
     consumer = _consumer(settings, "serve-catchup")
@@ -129,7 +129,7 @@ async def read_range(settings: Settings, topic: str, start: dict[int, int],
             for tp, records in batches.items():
                 for r in records:
                     if r.offset < todo.get(tp, -1):
-                        yield tp.partition, r.offset, r.timestamp, r.value
+                        yield tp.partition, r.offset, r.value
             for tp in list(todo):
                 if await consumer.position(tp) >= todo[tp]:
                     del todo[tp]

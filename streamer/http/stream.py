@@ -31,7 +31,6 @@ class Client:
     send: Send
     seq: int = 0
     position: list[int] | None = None
-    min_timestamp_ms: int = 0
     abort: Callable[[], None] = lambda: None
     at: tuple[int, ...] = ()  # while `position` is None: the window position it is at
     waiting: bool = False
@@ -48,8 +47,6 @@ class Client:
             pos[entry.partition] = entry.offset + 1
             if tuple(pos) == entry.after:
                 self.position, self.at = None, entry.after
-        if entry.timestamp_ms < self.min_timestamp_ms:
-            return None
         if not self.filter.matches(entry.event, entry.folded):
             return None
         return entry.id if self.position is None else cursor.encode(pos or ())
@@ -65,10 +62,10 @@ async def catch_up(client: Client, window: Window, settings: Settings, topic: st
         if not stale:
             return
         stop = {p: window.covered[p] for p in stale}
-        async for partition, offset, ts, value in read_range(settings, topic, stale, stop):
+        async for partition, offset, value in read_range(settings, topic, stale, stop):
             pos[partition] = offset + 1
             event = decode_event(value)
-            if event is None or ts < client.min_timestamp_ms:
+            if event is None:
                 continue
             if client.filter.matches(event, searchable(event)):
                 await client.send(dumps(event).decode(), cursor.encode(pos),
