@@ -100,7 +100,16 @@ _ARABIC_LETTERS = str.maketrans(
     }
 )
 _ARABIC_ARTICLE = re.compile(r"(?<!\S)(?:و?ال|لل)(?=\w{3,})")
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Every script's decimal digits (Arabic-Indic, Persian, Devanagari, Bengali, Thai...) as ASCII.
+_DIGITS = {code: str(unicodedata.decimal(chr(code))) for lo, hi in ((0x0660, 0x1C5A),
+           (0xA620, 0xABFA)) for code in range(lo, hi)
+           if unicodedata.category(chr(code)) == "Nd"}
+# Superscript and subscript digits are an exponent (`10³` is not `103`, which NFKC would make
+# of it); a minus sign before a number is kept (`-5` is not `5`).
+_SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉]+")
+_TO_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "01234567890123456789")
+_MINUS = re.compile(r"(?<![\w.,])[-\u2212](?=\d)")
+_POWER = re.compile(r"\^(?=\d)")  # `10³` and `10^3` are `10pow3`: one figure, not 10 and 3
 _NUMBER_WORDS = {
     "zero": "0",
     "one": "1",
@@ -298,7 +307,10 @@ def split_attribution(text: str) -> tuple[str, str | None]:
 @byte_lru(8 * 1024 * 1024, text_bytes)
 def fold(text: str) -> str:
     """The matching form of a piece of text: see the module docstring."""
+    if not text.isascii():
+        text = _SUPERSCRIPTS.sub(lambda m: "^" + m.group().translate(_TO_DIGITS), text)
     text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES).translate(_DIGITS)
+    text = _POWER.sub("pow", _MINUS.sub("minus", text))
     if not text.isascii():
         text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
         text = _ARABIC_ARTICLE.sub("", text)
