@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 from standardwebhooks import Webhook
 
@@ -23,8 +24,8 @@ class Receiver:
     """Answers 500 to the first `failures` attempts of each event, then 200 (after `delay`);
     counts every POST on the wire and accepts each webhook-id once."""
 
-    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
-        self.failures, self.delay = failures, delay
+    def __init__(self, failures: int = 0, delay: float = 0.0, status: int = 204) -> None:
+        self.failures, self.delay, self.status = failures, delay, status
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.wire: collections.Counter[str] = collections.Counter()
@@ -45,9 +46,9 @@ class Receiver:
         if self.wire[ident] <= self.failures:
             return web.Response(status=500)
         await asyncio.sleep(self.delay)
-        if ident not in self.accepted:
+        if ident not in self.accepted and self.status < 300:
             self.accepted.append(ident)
-        return web.Response(status=204)
+        return web.Response(status=self.status)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Receiver]:
@@ -68,11 +69,16 @@ class Receiver:
                 await asyncio.sleep(0.05)
 
 
-def subscriptions(tmp_path: Path, url: str, name: str, extra: str = "") -> dict[str, str]:
+def subscription(name: str, url: str, extra: str = "") -> str:
+    return (f'[[subscription]]\nname = "{name}"\nurl = "{url}"\n'
+            f'secret = "${{TEST_HOOK_SECRET}}"\nfrom_beginning = true\n'
+            f"allow_private = true  # the receiver is on loopback\n{extra}\n")
+
+
+def subscriptions(tmp_path: Path, url: str, name: str, extra: str = "",
+                  more: str = "") -> dict[str, str]:
     path = tmp_path / "webhooks.toml"
-    path.write_text(f'[[subscription]]\nname = "{name}"\nurl = "{url}"\n'
-                    f'secret = "${{TEST_HOOK_SECRET}}"\nfrom_beginning = true\n'
-                    f"allow_private = true  # the receiver is on loopback\n{extra}")
+    path.write_text(subscription(name, url, extra) + more)
     return {"STREAMER_WEBHOOKS_FILE": str(path), "TEST_HOOK_SECRET": SECRET,
             "STREAMER_WEBHOOK_BACKOFF_SECONDS": "0.05", "STREAMER_SESSION_TIMEOUT_SECONDS": "6",
             "STREAMER_APP_ID": f"test-{name}"}
@@ -84,14 +90,22 @@ async def test_failed_deliveries_are_retried_until_accepted_once_in_order(
     events = [make_event(n, "a.example") for n in range(5)]
     events += [make_event(n, "b.example", kind="revised") for n in range(5)]
     await produce(kafka_bootstrap, topic, events)
-    receiver = Receiver(failures=2)
-    env = subscriptions(tmp_path, receiver.url, topic[-8:], 'kind = "new"\n')
-    async with receiver.running(), serving(kafka_bootstrap, topic, tmp_path, env=env) as server:
+    receiver, gone = Receiver(failures=2), Receiver(status=410)
+    env = subscriptions(tmp_path, receiver.url, topic[-8:], 'kind = "new"',
+                        more=subscription("gone", gone.url))
+    async with receiver.running(), gone.running(), \
+            serving(kafka_bootstrap, topic, tmp_path, env=env) as server:
         await receiver.wait_accepted(5, server)
         await asyncio.sleep(0.5)  # nothing else is coming: the revised events are filtered out
+        async with aiohttp.ClientSession() as http, http.get(server.url + "/metrics") as resp:
+            metrics = await resp.text()
     assert receiver.accepted == [e["event_id"] for e in events[:5]]  # one source: in order
     assert receiver.wire == dict.fromkeys(receiver.accepted, 3)  # 2 x 500, then accepted
     assert receiver.bad_signatures == 0
+    assert sum(gone.wire.values()) == 1  # 410 Gone: that subscription stops at once
+    assert 'streamer_webhook_subscription_enabled{subscription="gone"} 0.0' in metrics
+    failed = f'streamer_webhook_deliveries_total{{outcome="failed",subscription="{topic[-8:]}"}}'
+    assert f"{failed} 10.0" in metrics
 
 
 async def test_kill_9_mid_delivery_then_restart_delivers_each_event_once(

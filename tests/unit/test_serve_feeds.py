@@ -12,7 +12,13 @@ from standardwebhooks import Webhook
 
 from streamer.http import feeds
 from streamer.http.filters import EventFilter
-from streamer.http.subscriptions import BadSubscriptions, check_target, is_public, load
+from streamer.http.subscriptions import (
+    BadSubscriptions,
+    PublicResolver,
+    check_target,
+    is_public,
+    load,
+)
 from streamer.http.webhooks import backoff, outcome_of, signed_headers
 from streamer.http.window import Window
 from streamer.settings import Settings
@@ -114,6 +120,15 @@ def test_private_targets_only_when_allowed() -> None:
     assert not is_public("192.168.1.1")
     assert not is_public("fe80::1")
     assert not is_public("::1")
+
+
+async def test_a_name_that_resolves_to_loopback_is_refused() -> None:
+    resolver = PublicResolver()
+    try:
+        with pytest.raises(OSError, match="not a public address"):
+            await resolver.resolve("localhost", 80)
+    finally:
+        await resolver.close()
 
 
 def test_deliveries_are_signed_per_standard_webhooks() -> None:
