@@ -148,12 +148,16 @@ def create_app(settings: Settings, process: Process | None = None,
     read_upto: dict[int, int] = {}  # input partition -> next offset to read (for the lag)
 
     def lag() -> dict[int, int]:
+        # Before a partition's first record, its committed offset is where reading starts
+        # (faust keeps it; the oldest record, 0 here, when nothing was committed yet).
+        committed = getattr(app.consumer, "_committed_offset", {})
         behind = {}
         for tp in app.consumer.assignment():
-            if tp.topic == settings.input_topic and tp.partition in read_upto:
+            if tp.topic == settings.input_topic:
                 high = app.consumer.highwater(tp)
+                start = read_upto.get(tp.partition, committed.get(tp) or 0)
                 if high is not None:
-                    behind[tp.partition] = max(0, high - read_upto[tp.partition])
+                    behind[tp.partition] = max(0, high - start)
         return behind
 
     metrics.lag = lag

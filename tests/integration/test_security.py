@@ -110,19 +110,19 @@ async def round_trip(listener: str, env: dict[str, str], password: str, kafka_bo
     """`streamer run`, `publish` and `tail` through `listener`: every event of examples/ arrives
     once, nothing is dead-lettered, the password is never printed. Returns the worker's output."""
     topics = await new_topics(3)
-    flags = ["--bootstrap-servers", listener, "--input-topic", topics[0], "--output-topic",
-             topics[1], "--dlq-topic", topics[2]]
+    flags = ["--bootstrap-servers", listener]
     async with running_worker(listener, topics, tmp_path, env=env) as worker:
         await worker.wait_ready()
-        published = await asyncio.to_thread(cli, "-v", "-v", "publish", *flags, "examples/",
-                                            env=env)
+        published = await asyncio.to_thread(cli, "-v", "-v", "publish", *flags, "--input-topic",
+                                            topics[0], "examples/", env=env)
         assert published.returncode == 0, published.stderr
         assert "sent 315" in published.stderr
         assert_clean(published.stdout + published.stderr, password)
         # Checked on the plaintext listener of the same broker.
         await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
-        tailed = await asyncio.to_thread(cli, "-v", "-v", "tail", *flags, "--from-beginning",
-                                         "--exit-at-end", "--json", env=env)
+        tailed = await asyncio.to_thread(cli, "-v", "-v", "tail", *flags, "--output-topic",
+                                         topics[1], "--from-beginning", "--exit-at-end", "--json",
+                                         env=env)
         assert worker.stop() == 0, worker.output()
     assert tailed.returncode == 0, tailed.stderr
     assert_clean(tailed.stdout + tailed.stderr, password)
@@ -161,9 +161,9 @@ async def test_wrong_password_is_one_clear_error_without_a_traceback(
     wrong = "wrong-password-91c2"
     env = sasl_env(user, wrong)
     topics = await new_topics(3)
-    flags = ["--bootstrap-servers", sasl, "--input-topic", topics[0], "--output-topic",
-             topics[1]]
-    for command in (["publish", "--topic", topics[0], "examples/"], ["tail", "--exit-at-end"]):
+    flags = ["--bootstrap-servers", sasl]
+    for command in (["publish", "--topic", topics[0], "examples/"],
+                    ["tail", "--topic", topics[1], "--exit-at-end"]):
         done = await asyncio.to_thread(cli, "-v", "-v", *command, *flags, env=env, timeout=60)
         assert done.returncode == 1, (command, done.stderr)
         last = done.stderr.strip().splitlines()[-1]
@@ -192,10 +192,10 @@ async def test_an_untrusted_broker_certificate_is_one_clear_error(
     listener, user, password, _ = kafka_ssl_bootstrap
     env = sasl_ssl_env(user, password, None)  # the system's CAs do not include the test CA
     topics = await new_topics(3)
-    flags = ["--bootstrap-servers", listener, "--input-topic", topics[0], "--output-topic",
-             topics[1]]
+    flags = ["--bootstrap-servers", listener]
     reason = "TLS certificate verification failed: self-signed certificate in certificate chain"
-    for command in (["publish", "--topic", topics[0], "examples/"], ["tail", "--exit-at-end"]):
+    for command in (["publish", "--topic", topics[0], "examples/"],
+                    ["tail", "--topic", topics[1], "--exit-at-end"]):
         started = time.monotonic()
         done = await asyncio.to_thread(cli, "-v", "-v", *command, *flags, env=env, timeout=60)
         assert time.monotonic() - started < 30, command
