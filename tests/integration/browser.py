@@ -65,6 +65,7 @@ async def open_page(url: str, profile: Path, width: int = 412,
     assert binary, "chromium is not installed"
     proc = subprocess.Popen(
         [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-dev-shm-usage",
          "--disable-extensions", "--remote-debugging-port=0", f"--user-data-dir={profile}",
          f"--window-size={width},{height}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
