@@ -78,7 +78,9 @@ _SPACE_BEFORE_PUNCT = re.compile(r"(?<!\s)\s++([.,;:!?])(?=\s|$)")  # (starts a 
 # Attribution: "Speaker: body", "body: Source", "body, X says".
 _SEP = re.compile(r"\s*:\s+")
 _SAYS = re.compile(
-    r"^(?P<body>.+?),\s+(?P<who>[^,]{2,80}?)\s+(?:says|said|reports|claims)[.…]*$", re.IGNORECASE
+    r"^(?P<body>.+?),\s+(?P<who>[^,]{2,80}?)\s+(?:says|said|reports|claims|warns?|confirms|"
+    r"insists|admits)[.…]*$",
+    re.IGNORECASE
 )
 MAX_SPEAKER_WORDS = 16
 MAX_TRAILING_SOURCE_WORDS = 10
@@ -146,6 +148,15 @@ _NUMBER_WORDS = {
 # Thousands separators and decimal points inside numbers survive punctuation removal as digits.
 _NUM_SEP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
 _NON_WORD = re.compile(r"[^\w\s]+|_")
+# English negative contractions spelt out, so "won't" and "will not" are the same words.
+_CONTRACTION = re.compile(r"\b(\w+)n't\b")
+_IRREGULAR = {"wo": "will", "ca": "can", "sha": "shall", "ai": "is"}
+
+
+def _expand(m: re.Match[str]) -> str:
+    return f"{_IRREGULAR.get(m.group(1), m.group(1))} not"
+
+
 _POSSESSIVE = re.compile(r"'s\b|s'(?=\s|$)")
 
 
@@ -314,6 +325,8 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
         text = _ARABIC_ARTICLE.sub("", text)
+    if "'" in text:
+        text = _CONTRACTION.sub(_expand, text)
     text = _POSSESSIVE.sub("", text).replace("\u200c", "").replace("\u200d", "")
     text = _NUM_SEP.sub("", text)
     text = _NON_WORD.sub(" ", text)

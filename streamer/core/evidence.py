@@ -26,17 +26,27 @@ def _ordered(left: Counter[str], tokens: tuple[str, ...]) -> list[str]:
     return [t for t in seen for _ in range(left[t])]
 
 
+def _acronym(short: list[str], long_: list[str]) -> bool:
+    """One word made of the other side's initials (gp~grand prix, rb~red bull)."""
+    return (len(short) == 1 and 2 <= len(short[0]) == len(long_) <= 4
+            and short[0] == "".join(w[0] for w in long_))
+
+
 def _word_pair(a: str, b: str, lang: str) -> str | None:
     """Why two single words are the same word, or None."""
     if a.isdigit() or b.isdigit():
         return None
     sa, sb = stem(a, lang), stem(b, lang)
     short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
-    if sa == sb or (len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 2):
-        return f"inflection: {a}~{b}"
+    grown = len(long_) - len(short)
+    if sa == sb or (long_.startswith(short) and (
+            (len(short) >= 4 and grown <= 2) or (len(short) >= 5 and grown <= 3))):
+        return f"inflection: {a}~{b}"  # also a country and its people (ukraine~ukrainian)
     if synonyms(a, b, lang):
         return f"synonym: {a}~{b}"
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= 3 and len(long_) >= 2 * len(short) and long_.startswith(short):
+        return f"abbreviation: {a}~{b}"  # man~manchester, sub~submarine
     if len(short) >= MIN_GLUED and len(long_) - len(short) <= GLUE and (
         long_.endswith(short) or long_.startswith(short)
     ):
@@ -67,6 +77,12 @@ def pair_off(
         only_new.clear()
         only_known.clear()
         return n, [f"{kind}: {' '.join(new_run)}~{' '.join(known_run)}"]
+    acronym = _acronym(new_run, known_run) or _acronym(known_run, new_run)
+    if acronym:
+        n = len(known_run)
+        only_new.clear()
+        only_known.clear()
+        return n, [f"abbreviation: {' '.join(new_run)}~{' '.join(known_run)}"]
     if len(new_run) + len(known_run) > 2 and synonyms(" ".join(new_run), " ".join(known_run),
                                                        lang):
         n = len(known_run)

@@ -138,6 +138,7 @@ def _far_apart(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     return len(a & b) + MAX_TYPOS < MIN_SHARED * min(len(a), len(b))
 
 
+MIN_KEPT = 0.7  # a shortened repeat dropping words here and there keeps this much of the known
 SHORT_BODY = 4  # content words: a body this short does not identify a story on its own
 MIN_REWORDED = 3  # shared content words around a reworded word
 NEGATIONS = frozenset("not no never nicht kein keine nie pas jamais ni nunca".split())
@@ -235,6 +236,9 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
             verdict, why = Verdict.NEW, "little in common"
         elif shared < SHORT_BODY - 1 and shared / known_size < 0.5:
             verdict, why = Verdict.NEW, "too short to be a shortened repeat"
+        elif (len(known_words) > 1 and shared / known_size < MIN_KEPT
+              and not _cut_short(new, known, stops)):
+            verdict, why = Verdict.NEW, f"kept too little: -{_few(known_words)}"
         else:
             verdict, why = Verdict.DUPLICATE, f"shortened: -{_few(known_words)}"
     if same and verdict is not Verdict.NEW and same not in why:
@@ -245,6 +249,13 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     if verdict is Verdict.NEW and _same_words(new, known, stops):
         return PairDecision(Verdict.DUPLICATE, 1.0, "same words, speaker placed elsewhere")
     return PairDecision(verdict, score, why)
+
+
+def _cut_short(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
+    """The new line is the known one with its end (or its start) cut off."""
+    a = [t for t in new.tokens if t not in stops]
+    b = [t for t in known.tokens if t not in stops]
+    return bool(a) and (b[: len(a)] == a or b[-len(a) :] == a)
 
 
 def _reworded(new: Flash, known: Flash, new_words: set[str], known_words: set[str],
