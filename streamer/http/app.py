@@ -116,8 +116,15 @@ async def sse(request: web.Request) -> web.StreamResponse:
     resp = EventSourceResponse(ping_interval=settings.serve_heartbeat_seconds)
     await resp.prepare(request)
 
-    async def send(data: str, ident: str, kind: str) -> None:
-        await resp.send(data, id=ident, event=kind)
+    async def send(frames: bytes) -> None:
+        # EventSourceResponse.send formats one message; the window formats each message once
+        # for every client, so the bytes are written as they are, with send's time limit
+        try:
+            async with asyncio.timeout(EventSourceResponse.DEFAULT_SEND_TIMEOUT):
+                await resp.write(frames)
+        except TimeoutError:
+            client.abort()
+            raise ConnectionResetError("the client stopped reading") from None
 
     client.send = send
     client.abort = request.transport.abort if request.transport else client.abort
@@ -146,7 +153,7 @@ async def sse(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def _no_send(data: str, ident: str, kind: str) -> None:
+async def _no_send(frames: bytes) -> None:
     raise RuntimeError("the stream is not open yet")
 
 

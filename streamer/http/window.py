@@ -33,10 +33,7 @@ class Entry:
     folded: str  # filters.searchable(event)
     after: tuple[int, ...]  # every partition's position once this record is read
     id: str  # cursor.encode(after)
-
-    @property
-    def kind(self) -> str:
-        return str(self.event.get("kind", "new"))
+    frame: bytes  # the SSE message with that id: what most clients are sent, encoded once
 
     @property
     def event_id(self) -> str:
@@ -72,9 +69,11 @@ class Window:
             log.warning("serve: %d@%d skipped: not an event JSON object", partition, offset)
             return
         after = tuple(self.positions)
+        ident, data = cursor.encode(after), dumps(event).decode()
         entry = Entry(seq=self.next_seq, partition=partition, offset=offset,
-                      timestamp_ms=timestamp_ms, event=event, data=dumps(event).decode(),
-                      folded=searchable(event), after=after, id=cursor.encode(after))
+                      timestamp_ms=timestamp_ms, event=event, data=data,
+                      folded=searchable(event), after=after, id=ident,
+                      frame=sse_frame(ident, event.get("kind"), data))
         self.entries.append(entry)
         self.by_id[entry.event_id] = entry
         if len(self.entries) >= 2 * self.capacity:
@@ -127,6 +126,13 @@ class Window:
                 if found == count:
                     return entry.seq
         return self.base
+
+
+def sse_frame(ident: str, kind: object, data: str) -> bytes:
+    """One SSE message. `data` is one line of JSON and `ident` base64; `event:` is the kind,
+    `message` (the default type) for any kind but new and revised, so no line break gets in."""
+    name = kind if kind in ("new", "revised") else "message"
+    return f"id: {ident}\r\nevent: {name}\r\ndata: {data}\r\n\r\n".encode()
 
 
 def decode_event(value: bytes | None) -> dict[str, Any] | None:

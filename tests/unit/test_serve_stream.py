@@ -12,7 +12,7 @@ import pytest
 from streamer.http import cursor
 from streamer.http.filters import EventFilter, fold
 from streamer.http.stream import Client, follow, start_live
-from streamer.http.window import Window
+from streamer.http.window import Window, sse_frame
 
 
 def event(n: int, **kw: Any) -> dict[str, Any]:
@@ -32,10 +32,13 @@ class Sink:
         self.got: list[tuple[str, str, str]] = []
         self.stop_after = stop_after
 
-    async def send(self, data: str, ident: str, kind: str) -> None:
-        self.got.append((json.loads(data)["event_id"], ident, kind))
-        if len(self.got) >= self.stop_after:
-            raise ConnectionResetError
+    async def send(self, frames: bytes) -> None:
+        for message in frames.decode().split("\r\n\r\n")[:-1]:
+            fields = dict(line.split(": ", 1) for line in message.split("\r\n"))
+            self.got.append((json.loads(fields["data"])["event_id"], fields["id"],
+                             fields["event"]))
+            if len(self.got) >= self.stop_after:
+                raise ConnectionResetError
 
     @property
     def ids(self) -> list[str]:
@@ -48,7 +51,7 @@ async def no_refill(client: Client) -> None:
 
 async def walk(window: Window, client: Client, buffer: int = 100) -> None:
     with pytest.raises(ConnectionResetError):
-        await asyncio.wait_for(follow(client, window, buffer, lambda: None, no_refill), 2)
+        await asyncio.wait_for(follow(client, window, buffer, lambda n: None, no_refill), 2)
 
 
 def test_a_cursor_round_trips_and_garbage_is_refused() -> None:
@@ -126,7 +129,7 @@ async def test_a_live_client_gets_what_is_published_after_it_connected() -> None
     got = Sink(stop_after=2)
     client = Client(EventFilter(), got.send)
     start_live(client, window, last=None)
-    task = asyncio.create_task(follow(client, window, 100, lambda: None, no_refill))
+    task = asyncio.create_task(follow(client, window, 100, lambda n: None, no_refill))
     await asyncio.sleep(0.01)
     fill(window, [(0, event(1)), (0, event(2, kind="revised"))])
     with pytest.raises(ConnectionResetError):
@@ -140,14 +143,14 @@ async def test_a_stuck_client_is_dropped_and_others_go_on() -> None:
     stuck = asyncio.Event()
     aborted: list[bool] = []
 
-    async def never(data: str, ident: str, kind: str) -> None:
+    async def never(frames: bytes) -> None:
         await stuck.wait()
         raise ConnectionResetError
 
     slow = Client(EventFilter(), never, abort=lambda: (aborted.append(True), stuck.set()))
     fast_sink = Sink(stop_after=50)
     fast = Client(EventFilter(), fast_sink.send)
-    tasks = [asyncio.create_task(follow(c, window, 10, lambda: None, no_refill))
+    tasks = [asyncio.create_task(follow(c, window, 10, lambda n: None, no_refill))
              for c in (slow, fast)]
     await asyncio.sleep(0.01)
     for i in range(50):
@@ -173,11 +176,11 @@ async def test_a_client_the_window_moved_past_goes_on_from_kafka() -> None:
         refilled.append(list(c.position))
         for i in range(c.position[0], window.covered[0]):
             c.position[0] = i + 1
-            await c.send(json.dumps(event(i)), cursor.encode(c.position), "new")
+            await c.send(sse_frame(cursor.encode(c.position), "new", json.dumps(event(i))))
 
     fill(window, [(0, event(i)) for i in range(1, 31)])  # one batch: the window moves on
     with pytest.raises(ConnectionResetError):
-        await asyncio.wait_for(follow(client, window, 1000, lambda: None, refill), 2)
+        await asyncio.wait_for(follow(client, window, 1000, lambda n: None, refill), 2)
     assert refilled == [[1]]
     assert got.ids == [f"ev{i}" for i in range(1, 31)]
 
@@ -191,3 +194,13 @@ def test_records_that_are_not_events_are_counted_and_skipped() -> None:
     assert len(skipped) == 2
     assert [e.event_id for e in window.entries] == ["ev1"]
     assert window.positions == [3]
+
+
+def test_an_odd_kind_cannot_add_lines_to_the_stream() -> None:
+    window = Window(10, [0])
+    window.append(0, 0, 1, json.dumps(event(1, kind="new\r\ndata: injected",
+                                            text="two\nlines")).encode())
+    (entry,) = window.entries
+    lines = entry.frame.decode().split("\r\n")
+    assert lines[1] == "event: message"
+    assert [line.split(":")[0] for line in lines] == ["id", "event", "data", "", ""]
