@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -188,6 +189,34 @@ async def test_worker_without_a_broker_waits_live_but_not_ready(tmp_path: Path) 
     output = worker.output(4000)
     assert "cannot reach Kafka" in output
     assert "Traceback" not in output
+
+
+async def test_worker_is_ready_soon_after_its_input_topic_appears(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    """No long backoff once Kafka answers: the worker looks for the topic every 0.25 s."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    names = [f"test-late-{uuid.uuid4().hex[:8]}-{role}" for role in ("in", "out", "dlq")]
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        async with running_worker(kafka_bootstrap, names, tmp_path) as worker:
+            deadline = time.monotonic() + 30
+            while "does not exist yet" not in worker.output():
+                assert time.monotonic() < deadline, worker.output()
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(3)  # long enough for a doubling backoff to have grown
+            assert worker.get("/ready") == (503, {"ready": False,
+                                                  "waiting_for": f"input topic {names[0]}"})
+            await admin.create_topics([NewTopic(names[0], 1, 1)])
+            created = time.monotonic()
+            await worker.wait_ready(READY)
+            took = time.monotonic() - created
+            assert took < 10, f"ready {took:.1f} s after the topic appeared:\n{worker.output()}"
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.delete_topics([*names, f"{worker.app_id}-dedup-state"])
+        await admin.close()
 
 
 async def test_restarts_and_kill_9_resend_nothing_and_lose_nothing(
