@@ -5,9 +5,10 @@
 Writes a crawl of news front pages (~80 KB of HTML each, a BREAKING ticker that gains a flash now
 and then, words drawn at random: it compresses less than real pages, about 1.7:1) in a temporary
 directory with warcio's writer, the way crawlers write them: a request record before each
-response, one response in 50 a 404, one in 10 a revisit. Then runs `streamer dedup` on it in a
-subprocess and reports pages/s, MB/s (of the file and of the page bodies) and the child's RSS,
-sampled through the run (it should stay flat: records are streamed) and its peak. The file is
+response, one response in 50 a 404, one capture in 10 a revisit of the URL's last page. Then
+runs `streamer dedup` on it in a subprocess and reports pages/s, MB/s (of the file and of the
+page bodies) and the child's RSS, sampled through the run (it should stay flat: records are
+streamed) and its peak. The file is
 deleted afterwards. Needs the disk space and a quiet machine; says the load average.
 """
 
@@ -45,7 +46,8 @@ def _sentence(rng: random.Random, words: list[str], n: int) -> str:
 
 
 def write_crawl(path: Path, size_bytes: int, sites: int, seed: int) -> tuple[int, int]:
-    """(responses with status 200, bytes of their bodies) written until the file reaches size."""
+    """(pages: responses with status 200 and revisits of them, bytes of the responses' bodies)
+    written until the file reaches `size_bytes`."""
     rng = random.Random(seed)
     words = _vocabulary(rng)
     paragraphs = [f"<p>{_sentence(rng, words, rng.randint(20, 40))}.</p>" for _ in range(4000)]
@@ -53,6 +55,7 @@ def write_crawl(path: Path, size_bytes: int, sites: int, seed: int) -> tuple[int
                                         for _ in range(12)] for n in range(sites)}
     when = datetime(2025, 3, 1, tzinfo=UTC)
     pages = body_bytes = 0
+    digests: dict[str, str] = {}  # url -> payload digest of its last capture
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         while fh.tell() < size_bytes:
@@ -66,11 +69,12 @@ def write_crawl(path: Path, size_bytes: int, sites: int, seed: int) -> tuple[int
                 url, "request", payload=io.BytesIO(b""), length=0, http_headers=request,
                 warc_headers_dict={"WARC-Date": date}))
             roll = rng.random()
-            if roll < 0.1:
+            if roll < 0.1 and url in digests:
                 writer.write_record(writer.create_revisit_record(
-                    url, digest="sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", refers_to_uri=url,
-                    refers_to_date=date, http_headers=StatusAndHeaders(
-                        "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
+                    url, digest=digests[url], refers_to_uri=url, refers_to_date=date,
+                    warc_headers_dict={"WARC-Date": date}, http_headers=StatusAndHeaders(
+                        "304 Not Modified", [], protocol="HTTP/1.1")))
+                pages += 1  # the unchanged page, read again
                 continue
             ticker = tickers[source]
             if rng.random() < 0.3:
@@ -83,14 +87,16 @@ def write_crawl(path: Path, size_bytes: int, sites: int, seed: int) -> tuple[int
                     + "".join(rng.sample(paragraphs, PAGE_PARAGRAPHS)) + "</article></body></html>")
             body = html.encode()
             status = "404 Not Found" if roll > 0.98 else "200 OK"
-            writer.write_record(writer.create_warc_record(
+            response = writer.create_warc_record(
                 url, "response", payload=io.BytesIO(body), length=len(body),
                 warc_headers_dict={"WARC-Date": date},
                 http_headers=StatusAndHeaders(
-                    status, [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")))
+                    status, [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"))
+            writer.write_record(response)
             if status == "200 OK":
                 pages += 1
                 body_bytes += len(body)
+                digests[url] = response.rec_headers.get_header("WARC-Payload-Digest")
     return pages, body_bytes
 
 
@@ -116,8 +122,8 @@ def main() -> int:
         t = time.perf_counter()
         pages, body_bytes = write_crawl(path, int(args.size_gb * 1e9), args.sites, args.seed)
         size = path.stat().st_size
-        print(f"wrote {size / 1e6:,.0f} MB ({pages:,} pages of 200, {body_bytes / 1e6:,.0f} MB of "
-              f"HTML) in {time.perf_counter() - t:.0f} s")
+        print(f"wrote {size / 1e6:,.0f} MB ({pages:,} pages incl. revisits, "
+              f"{body_bytes / 1e6:,.0f} MB of HTML) in {time.perf_counter() - t:.0f} s")
         t = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamer", "dedup", str(path), "--summary-json"],

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import io
 import json
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -57,11 +59,23 @@ def _chunked(body: bytes, size: int = 50) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
 
 
+REVISIT_ID = "urn:uuid:00000000-0000-4000-8000-0000000000f0"
+REVISIT_AFTER = timedelta(minutes=1)
+
+
+def as_read(snapshots: list[Snapshot]) -> list[Snapshot]:
+    """The pages `write_warc` writes, as reading the WARC gives them: the 2nd page comes again,
+    a minute later, from the revisit record that says it had not changed."""
+    again = replace(snapshots[1], fetched_at=snapshots[1].fetched_at + REVISIT_AFTER,
+                    id=REVISIT_ID)
+    return [*snapshots[:2], again, *snapshots[2:]]
+
+
 def write_warc(path: Path, snapshots: Iterable[Snapshot], *, gz: bool) -> Path:
     """Each snapshot as a response record, in ways crawlers write them: the 1st chunked, the 2nd
     gzip-compressed, ru.example's page in windows-1251 (HTTP charset), fr.example's in
-    windows-1252 (meta charset only); with a request record before each response, a 404 and a
-    revisit of the first page."""
+    windows-1252 (meta charset only); with a request record before each response, a 404, and a
+    revisit of the 2nd page a minute later (same payload digest)."""
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=gz)
         for n, s in enumerate(snapshots):
@@ -92,10 +106,13 @@ def write_warc(path: Path, snapshots: Iterable[Snapshot], *, gz: bool) -> Path:
                     payload=io.BytesIO(gone), length=len(gone),
                     warc_headers_dict={"WARC-Date": warc["WARC-Date"]}))
             if n == 1:
+                digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
                 writer.write_record(writer.create_revisit_record(
-                    s.url, digest="sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ",
-                    refers_to_uri=s.url, refers_to_date=warc["WARC-Date"],
-                    http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")))
+                    s.url, digest=digest, refers_to_uri=s.url, refers_to_date=warc["WARC-Date"],
+                    http_headers=StatusAndHeaders("304 Not Modified", [], protocol="HTTP/1.1"),
+                    warc_headers_dict={
+                        "WARC-Date": format_time(s.fetched_at + REVISIT_AFTER),
+                        "WARC-Record-ID": f"<{REVISIT_ID}>"}))
     return path
 
 

@@ -3,14 +3,16 @@
 Every `response` (or `resource`) record with an HTML or text payload and HTTP status 200 is a
 snapshot: url = WARC-Target-URI, fetched_at = WARC-Date, id = WARC-Record-ID, the body with its
 transfer and content encodings undone and decoded by its charset. A `revisit` record is an
-unchanged page; it and every other record (requests, metadata, a 404, an image) is `Skipped`
-with its reason. A broken record is a `BadRecord` with the reason and its offset, and reading
-goes on at the next record found after it.
+unchanged page: the capture it refers to, again at the revisit's date (so its flashes are seen
+again), when that capture is earlier in the file. Every other record (requests, metadata, a 404,
+an image) is `Skipped` with its reason. A broken record is a `BadRecord` with the reason and its
+offset, and reading goes on at the next record found after it.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +28,7 @@ WARC_SUFFIXES = (".warc", ".warc.gz")
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."
 SCAN_CHUNK = 1 << 20
+KEPT_CHARS = 16 * 1024 * 1024  # text of the last captures kept for revisits to point back to
 
 Item = tuple[str, Snapshot | BadRecord | Skipped]
 
@@ -40,13 +43,17 @@ def read_warc(path: Path, *, max_bytes: int) -> Iterator[Item]:
     with path.open("rb") as fh:
         magic = GZIP_MAGIC if fh.read(2) == GZIP_MAGIC[:2] else WARC_MAGIC
         start, floor, reported = 0, 0, False
+        captures = Captures(KEPT_CHARS)
         while True:
             fh.seek(start)
             records = ArchiveIterator(fh)
             records.offset = start  # warcio counts from where it was handed the file
             try:
                 for record in records:
-                    item = _item(record, max_bytes)
+                    item = (captures.revisit(record) if record.rec_type == "revisit"
+                            else _item(record, max_bytes))
+                    if isinstance(item, Snapshot):
+                        captures.keep(item, record.rec_headers.get_header("WARC-Payload-Digest"))
                     offset = records.get_record_offset()
                     floor, reported = offset + 1, False
                     yield f"{name}@{offset}", item
@@ -64,10 +71,46 @@ def read_warc(path: Path, *, max_bytes: int) -> Iterator[Item]:
             start = found
 
 
+class Captures:
+    """The last capture of each URL read, with its payload digest, for the revisit records that
+    say "unchanged since"; the least recently used go first beyond `max_chars` of text."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.pages: OrderedDict[str, tuple[str | None, Snapshot]] = OrderedDict()
+
+    def keep(self, snap: Snapshot, digest: str | None) -> None:
+        old = self.pages.pop(snap.url, None)
+        if old is not None:
+            self.chars -= len(old[1].content)
+        if len(snap.content) <= self.max_chars:
+            self.pages[snap.url] = (digest, snap)
+            self.chars += len(snap.content)
+        while self.chars > self.max_chars:
+            self.chars -= len(self.pages.popitem(last=False)[1][1].content)
+
+    def revisit(self, record: Any) -> Snapshot | BadRecord | Skipped:
+        """The capture a revisit refers to (same URL, and same payload digest when both have
+        one), at the revisit's date."""
+        headers = record.rec_headers
+        url = headers.get_header("WARC-Target-URI")
+        kept = self.pages.get(headers.get_header("WARC-Refers-To-Target-URI") or url)
+        digest = headers.get_header("WARC-Payload-Digest")
+        if kept is None or (digest and kept[0] and digest != kept[0]):
+            return Skipped("revisit of a capture not read before (unchanged page)")
+        page = kept[1]
+        try:
+            return make_snapshot(url=url, fetched_at=headers.get_header("WARC-Date"),
+                                 content=page.content, content_type=page.content_type,
+                                 id=(headers.get_header("WARC-Record-ID") or "").strip("<>")
+                                 or None)
+        except BadRecord as exc:
+            return exc
+
+
 def _item(record: Any, max_bytes: int) -> Snapshot | BadRecord | Skipped:
     kind = record.rec_type
-    if kind == "revisit":
-        return Skipped("revisit (unchanged page)")
     if kind not in ("response", "resource"):
         return Skipped(f"{kind} record")
     headers = record.http_headers

@@ -16,7 +16,8 @@ from streamer.codec import BadRecord, encode_snapshot
 from streamer.core.model import Snapshot
 from streamer.inputs.pages import Skipped
 from streamer.inputs.warc import read_warc
-from tests.crawls import CP1251, CP1252, crawl, write_warc
+from tests.crawls import CP1251, CP1252, as_read, crawl, write_warc
+from tests.pages import page_text
 
 
 def dedup(capsysbinary: pytest.CaptureFixture[bytes], *argv: str
@@ -31,7 +32,7 @@ def test_a_warc_crawl_gives_the_events_of_the_same_pages_as_envelopes(
         tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes], name: str) -> None:
     warc = write_warc(tmp_path / name, crawl(), gz=name.endswith(".gz"))
     envelopes = tmp_path / "crawl.jsonl"
-    envelopes.write_bytes(b"\n".join(encode_snapshot(s) for s in crawl()) + b"\n")
+    envelopes.write_bytes(b"\n".join(encode_snapshot(s) for s in as_read(crawl())) + b"\n")
 
     code, events, err = dedup(capsysbinary, str(warc))
     assert code == 0, err
@@ -41,8 +42,8 @@ def test_a_warc_crawl_gives_the_events_of_the_same_pages_as_envelopes(
     assert {*CP1251, *CP1252, "Ceasefire in Gaza takes effect"} <= set(texts)
     assert [e["kind"] for e in events].count("revised") == 1
     assert "Not found: the flash you want" not in texts
-    assert "6 snapshots" in err
-    assert "not pages (request record: 6, HTTP status 404: 1, revisit (unchanged page): 1)" in err
+    assert "7 snapshots" in err  # the revisit is the unchanged page again
+    assert "not pages (request record: 6, HTTP status 404: 1)" in err
 
 
 def test_a_directory_of_crawls_includes_its_warc_files(
@@ -126,7 +127,7 @@ def test_a_crawl_cut_off_mid_record_reports_the_partial_page_not_reads_it(
     items = [item for _, item in read_warc(path, max_bytes=1 << 20)]
     assert isinstance(items[-1], BadRecord)
     assert str(items[-1]) == "truncated record: the file ends inside it"
-    assert sum(not isinstance(i, Exception) for i in items) == 5  # the five whole pages
+    assert sum(not isinstance(i, Exception) for i in items) == 6  # 5 whole pages, 1 revisit
 
 
 def test_a_resource_record_with_an_html_payload_is_a_page(tmp_path: Path) -> None:
@@ -141,3 +142,55 @@ def test_a_resource_record_with_an_html_payload_is_a_page(tmp_path: Path) -> Non
     page = only(path)
     assert isinstance(page, Snapshot)
     assert page.content == body.decode()
+
+
+
+def write_visits(path: Path, visits: list[tuple[str, str, list[str] | None]],
+                 digest: str | None = None) -> None:
+    """(url, HH:MM, flashes) a capture, (url, HH:MM, None) a revisit of the URL's last capture
+    (its payload digest, or `digest`)."""
+    digests: dict[str, str] = {}
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        for url, at, flashes in visits:
+            date = {"WARC-Date": f"2025-03-01T{at}:00Z"}
+            if flashes is None:
+                writer.write_record(writer.create_revisit_record(
+                    url, digest=digest or digests[url], refers_to_uri=url,
+                    refers_to_date="2025-03-01T08:00:00Z", warc_headers_dict=date))
+                continue
+            body = page_text(flashes).encode()
+            response = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                warc_headers_dict=date, http_headers=StatusAndHeaders(
+                    "200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1"))
+            writer.write_record(response)
+            digests[url] = response.rec_headers.get_header("WARC-Payload-Digest")
+
+
+def test_revisits_keep_an_unchanged_pages_flashes_alive(
+        tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    live, other = "https://a.example/live", "https://a.example/world"
+    gaza, ramon, kursk = ("Ceasefire in Gaza takes effect", "Airspace closed at Ramon Airport",
+                          "Drone attack reported in Kursk")
+    path = tmp_path / "quiet.warc"
+    write_visits(path, [(live, "08:00", [gaza]), (live, "08:50", None), (other, "09:00", [kursk]),
+                        (live, "09:40", None), (other, "10:00", [kursk]),
+                        (live, "10:10", [ramon, gaza])])
+    # A one-hour TTL: by 10:00 the Gaza flash, captured at 08:00, would be forgotten and come
+    # back as new at 10:10; the revisits saw it on the page at 09:40.
+    code, events, err = dedup(capsysbinary, str(path), "--ttl-hours", "1")
+    assert code == 0, err
+    assert [e["text"] for e in events] == [gaza, kursk, ramon]
+    assert "6 snapshots" in err
+
+
+def test_a_revisit_of_a_capture_not_read_or_of_another_payload_is_not_a_page(
+        tmp_path: Path) -> None:
+    path = tmp_path / "r.warc"
+    live = "https://a.example/live"
+    write_visits(path, [(live, "08:00", ["Ceasefire in Gaza takes effect"]), (live, "08:05", None)],
+                 digest="sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ")
+    items = [item for _, item in read_warc(path, max_bytes=1 << 20)]
+    assert isinstance(items[0], Snapshot)
+    assert str(items[1]) == "revisit of a capture not read before (unchanged page)"
