@@ -85,18 +85,44 @@ async def publish(producer: AIOKafkaProducer, topic: str, rate: float, seconds: 
     return sent
 
 
-async def sse_client(http: aiohttp.ClientSession, url: str, probe: bool,
-                     latencies: list[float], connected: list[int]) -> None:
+class Drain(asyncio.Protocol):
+    """A client that reads and throws away: as cheap as a connection can be, so that a
+    thousand of them measure the server, not this process."""
+
+    def __init__(self, request: bytes, connected: list[int]) -> None:
+        self.request, self.connected, self.received = request, connected, 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(self.request)
+        self.connected.append(1)
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+
+
+async def drain_client(port: int, connected: list[int]) -> asyncio.BaseTransport:
+    request = (f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               "Accept: text/event-stream\r\n\r\n").encode()
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_connection(lambda: Drain(request, connected),
+                                                "127.0.0.1", port)
+    return transport
+
+
+async def probe_client(http: aiohttp.ClientSession, url: str, latencies: list[float],
+                       connected: list[int]) -> None:
     async with http.get(url, timeout=aiohttp.ClientTimeout(total=None)) as resp:
         connected.append(1)
-        if not probe:
-            while await resp.content.readany():
-                pass
-            return
         async for raw in resp.content:
             if raw.startswith(b"data: "):
                 ev = json.loads(raw[6:])
                 latencies.append(time.time() - float(ev["snapshot"]))
+
+
+async def _subscribed(http: aiohttp.ClientSession, url: str, clients: int) -> bool:
+    async with http.get(url + "/metrics") as resp:
+        return f"streamer_serve_subscribers {clients:.1f}" in await resp.text()
 
 
 async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> None:
@@ -108,18 +134,23 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
     connected: list[int] = []
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=conn) as http:
-        tasks = [asyncio.create_task(sse_client(http, server.url + "/events", i < args.probes,
-                                                latencies, connected))
-                 for i in range(args.clients)]
-        while len(connected) < args.clients:
-            await asyncio.sleep(0.2)
+        tasks = [asyncio.create_task(probe_client(http, server.url + "/events", latencies,
+                                                  connected)) for _ in range(args.probes)]
+        drains = [await drain_client(server.port, connected)
+                  for _ in range(args.clients - args.probes)]
+        async with asyncio.timeout(60):
+            while len(connected) < args.clients or not await _subscribed(http, server.url,
+                                                                         args.clients):
+                await asyncio.sleep(0.2)
         await asyncio.sleep(1.0)
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2)
         await producer.start()
         cpu0, t0 = cpu_seconds(server.proc.pid), time.monotonic()
+        own0 = time.process_time()
         sent = await publish(producer, topic, args.rate, args.seconds, "sse")
         await asyncio.sleep(1.0)
         cpu = (cpu_seconds(server.proc.pid) - cpu0) / (time.monotonic() - t0)
+        own = (time.process_time() - own0) / (time.monotonic() - t0)
         rss = rss_bytes(server.proc.pid)
         await producer.stop()
         async with http.get(server.url + "/metrics") as resp:
@@ -127,6 +158,8 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for transport in drains:
+            transport.close()
     server.stop()
     dropped = next((line.split()[1] for line in metrics.splitlines()
                     if line.startswith("streamer_serve_clients_dropped_total ")), "?")
@@ -137,7 +170,7 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
           f"p99 {pct(latencies, .99) * 1e3:.0f} ms, max {max(latencies) * 1e3:.0f} ms "
           f"({len(latencies)}/{expected} received by the probes)")
     print(f"  serve process: RSS {rss / 2**20:.0f} MiB, CPU {cpu * 100:.0f}% of one core; "
-          f"clients dropped: {dropped}")
+          f"clients dropped: {dropped}; this process (clients, producer): CPU {own * 100:.0f}%")
 
 
 async def bench_webhooks(args: argparse.Namespace, bootstrap: str, workdir: Path) -> None:
