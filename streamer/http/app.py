@@ -28,6 +28,7 @@ SETTINGS = web.AppKey("settings", Settings)
 READER = web.AppKey("reader", Reader)
 METRICS = web.AppKey("metrics", ServeMetrics)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
 _STATIC = {"/": ("index.html", "text/html"), "/ticker.js": ("ticker.js", "text/javascript"),
            "/ticker.css": ("ticker.css", "text/css")}
 # The page loads nothing from elsewhere and runs no inline script.
@@ -64,12 +65,21 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
     tasks = [asyncio.create_task(read(), name="serve-reader"),
              asyncio.create_task(app[DISPATCHER].run(), name="webhooks")]
+    for task in tasks:
+        task.add_done_callback(_report)
+    app[TASKS] = tasks
     yield
     for task in tasks:
         task.cancel()
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # failures: reported
             await task
+
+
+def _report(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("serve: %s stopped: %r (/live now answers 503)", task.get_name(),
+                  task.exception(), exc_info=task.exception())
 
 
 def _window(request: web.Request) -> Window:
@@ -190,6 +200,11 @@ async def atom_feed(request: web.Request) -> web.Response:
 
 
 async def live(request: web.Request) -> web.Response:
+    """200 while the topic reader and the webhook deliveries run; 503 once one has failed."""
+    failed = [t.get_name() for t in request.app.get(TASKS, [])
+              if t.done() and not t.cancelled() and t.exception() is not None]
+    if failed:
+        return web.json_response({"live": False, "failed": failed}, status=503)
     return web.json_response({"live": True})
 
 

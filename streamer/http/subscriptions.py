@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import binascii
 import ipaddress
 import re
 import socket
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from streamer.http.filters import EventFilter
 from streamer.settings import Settings
@@ -77,7 +79,7 @@ def _one(path: Path, index: int, raw: Any) -> Subscription:
     name, url, secret = raw.get("name"), raw.get("url"), raw.get("secret")
     if not isinstance(name, str) or not _NAME.match(name):
         raise BadSubscriptions(f"{where}: name must be 1-100 letters, digits, '.', '_' or '-'")
-    if not isinstance(secret, str) or not secret.startswith("whsec_") or len(secret) < 30:
+    if not _is_secret(secret):
         raise BadSubscriptions(f"{where} ({name}): secret must be a Standard Webhooks secret, "
                                "whsec_ and at least 24 base64 characters")
     allow_private = raw.get("allow_private", False) is True
@@ -88,9 +90,20 @@ def _one(path: Path, index: int, raw: Any) -> Subscription:
     except ValueError as exc:
         raise BadSubscriptions(f"{where} ({name}): {exc}") from None
     assert isinstance(url, str)
+    assert isinstance(secret, str)
     return Subscription(name=name, url=url, secret=secret, filter=flt,
                         from_beginning=raw.get("from_beginning", False) is True,
                         allow_private=allow_private)
+
+
+def _is_secret(secret: object) -> bool:
+    if not isinstance(secret, str) or not secret.startswith("whsec_") or len(secret) < 30:
+        return False
+    try:
+        Webhook(secret)
+    except (ValueError, binascii.Error, EmptyWebhookSecretError):
+        return False
+    return True
 
 
 def _list(raw: dict[str, Any], key: str) -> list[str]:

@@ -112,6 +112,13 @@ def test_bad_subscriptions_are_refused_with_the_reason(tmp_path: Path, body: str
         load(settings)
 
 
+def test_a_secret_that_is_not_base64_is_refused(tmp_path: Path) -> None:
+    settings = write(tmp_path, '[[subscription]]\nname = "a"\nurl = "https://ok.example/x"\n'
+                     f'secret = "whsec_{"a" * 25}"\n')
+    with pytest.raises(BadSubscriptions, match="Standard Webhooks secret"):
+        load(settings)
+
+
 def test_private_targets_only_when_allowed() -> None:
     check_target("http://127.0.0.1:8000/hook", allow_private=True)
     with pytest.raises(ValueError, match="public"):
