@@ -20,6 +20,7 @@ from streamer.http.reader import Reader
 from streamer.http.stream import Client, Dropped, catch_up, follow, start_live
 from streamer.http.webhooks import Dispatcher
 from streamer.http.window import Entry, Window
+from streamer.kafka.connection import KafkaUnavailable
 from streamer.settings import Settings
 
 log = logging.getLogger("streamer.serve")
@@ -156,6 +157,8 @@ async def sse(request: web.Request) -> web.StreamResponse:
     except (ConnectionError, RuntimeError):
         if client.dropped:
             metrics.dropped.inc()
+    except KafkaUnavailable as exc:  # reading from before the window: the client retries
+        log.warning("serve: a client's catch-up from Kafka failed: %s", exc)
     finally:
         metrics.subscribers.dec()
         with contextlib.suppress(RuntimeError):
