@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator
 
 from streamer.cli.flags import (
@@ -79,6 +82,26 @@ def _stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+CRASH_EXIT_SECONDS = 20.0
+
+
+def _end_after_crash(app: object, grace: float) -> None:
+    """A crashed worker always ends: `grace` seconds after the crash, whatever faust's shutdown
+    is still waiting for (work that can never finish once the engine is gone) and whether or not
+    the event loop still runs, a thread ends the process with exit 1. The input offsets it had
+    not committed are read again by the next worker."""
+
+    def watch() -> None:
+        while getattr(app, "crash_reason", None) is None:
+            time.sleep(0.5)
+        time.sleep(grace)
+        print(f"streamer run: not stopped {grace:.0f} s after the crash; exiting", file=sys.stderr,
+              flush=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="crash-watchdog", daemon=True).start()
+
+
 def execute(app: object) -> int:
     """Run a faust app to completion in this process; the exit code says whether it crashed."""
     import faust
@@ -91,6 +114,7 @@ def execute(app: object) -> int:
         loglevel=logging.getLogger().level or logging.WARNING,
     )
     worker.spinner = None  # a service's log is no terminal: no cursor escapes in it
+    _end_after_crash(app, CRASH_EXIT_SECONDS)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

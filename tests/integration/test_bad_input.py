@@ -113,9 +113,9 @@ def special_cases(now: datetime) -> list[Case]:
                           "content": page("Dutch Police: huge page") + "x" * BIG}).encode()
     assert len(big_doc) > BIG
     late = [good("late.example", page("Ministry: bridge reopened in Tyre"), T0),
-            good("late.example", page("Archive: Apollo 11 lands on the moon",
+            good("late.example", page("Archive: Apollo 15 lands on the moon",
                                       "Ministry: bridge reopened in Tyre"),
-                 datetime(1969, 7, 20, 20, 17, tzinfo=UTC)),
+                 datetime(1971, 7, 20, 20, 17, tzinfo=UTC)),
             good("late.example", page("Archive: euro notes enter circulation",
                                       "Ministry: bridge reopened in Tyre"),
                  datetime(2002, 1, 1, tzinfo=UTC))]
