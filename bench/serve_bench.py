@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -149,7 +150,8 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
         own0 = time.process_time()
         sent = await publish(producer, topic, args.rate, args.seconds, "sse")
         await asyncio.sleep(1.0)
-        cpu = (cpu_seconds(server.proc.pid) - cpu0) / (time.monotonic() - t0)
+        cpu_used = cpu_seconds(server.proc.pid) - cpu0
+        cpu = cpu_used / (time.monotonic() - t0)
         own = (time.process_time() - own0) / (time.monotonic() - t0)
         rss = rss_bytes(server.proc.pid)
         await producer.stop()
@@ -171,6 +173,7 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
           f"({len(latencies)}/{expected} received by the probes)")
     print(f"  serve process: RSS {rss / 2**20:.0f} MiB, CPU {cpu * 100:.0f}% of one core; "
           f"clients dropped: {dropped}; this process (clients, producer): CPU {own * 100:.0f}%")
+    print(f"  serve CPU per message delivered: {cpu_used / max(1, sent * args.clients) * 1e6:.1f} us")
 
 
 async def bench_webhooks(args: argparse.Namespace, bootstrap: str, workdir: Path) -> None:
@@ -232,6 +235,7 @@ async def bench_main(args: argparse.Namespace) -> None:
     if not bootstrap:
         broker = load_local_kafka().start()
         bootstrap = broker.bootstrap
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     try:
         with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
             if args.clients:
@@ -239,8 +243,16 @@ async def bench_main(args: argparse.Namespace) -> None:
             if args.webhooks:
                 await bench_webhooks(args, bootstrap, Path(tmp))
     finally:
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
         if broker is not None:
             broker.close()
+
+
+def _enough_files(clients: int) -> None:
+    """A socket per client here and in serve (which inherits the limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, max(soft, 2 * clients + 256))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-rate", type=float, default=50.0,
                         help="events per second for the webhook latency")
     args = parser.parse_args(argv)
+    _enough_files(args.clients)
     asyncio.run(bench_main(args))
     return 0
 
