@@ -173,7 +173,8 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
           f"({len(latencies)}/{expected} received by the probes)")
     print(f"  serve process: RSS {rss / 2**20:.0f} MiB, CPU {cpu * 100:.0f}% of one core; "
           f"clients dropped: {dropped}; this process (clients, producer): CPU {own * 100:.0f}%")
-    print(f"  serve CPU per message delivered: {cpu_used / max(1, sent * args.clients) * 1e6:.1f} us")
+    per_message = cpu_used / max(1, sent * args.clients)
+    print(f"  serve CPU per message delivered: {per_message * 1e6:.1f} us")
 
 
 async def bench_webhooks(args: argparse.Namespace, bootstrap: str, workdir: Path) -> None:
