@@ -6,7 +6,7 @@ Each subcommand asks for the settings it uses, so `publish --help` lists no work
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic_core import PydanticUndefined
 
@@ -20,7 +20,8 @@ CONNECTION = ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_
 TOPICS = ("input_topic", "output_topic", "dlq_topic", "state_topic", "app_id",
           "topic_partitions")
 # What the dedup engine is configured with (`run`, `dedup`).
-ENGINE = ("ttl_hours", "max_flashes_per_source", "num_perm", "lsh_threshold", "profiles")
+ENGINE = ("ttl_hours", "max_flashes_per_source", "max_flashes", "num_perm", "lsh_threshold",
+          "profiles")
 
 HELP = {
     "bootstrap_servers": "Kafka brokers, host:port[,host:port...]",
@@ -42,6 +43,7 @@ HELP = {
                         "get as many)",
     "ttl_hours": "forget a flash not seen for this long (event time)",
     "max_flashes_per_source": "forget the least recently seen flashes beyond this many per source",
+    "max_flashes": "forget the least recently active sources' flashes beyond this many in all",
     "num_perm": "MinHash permutations",
     "lsh_threshold": "LSH similarity threshold for candidate pairs",
     "profiles": "site profiles JSON file (default: the bundled one)",
@@ -66,6 +68,14 @@ def _bool(text: str) -> bool:
         raise argparse.ArgumentTypeError(f"not true or false: {text!r}") from None
 
 
+def _literal_values(annotation: Any) -> tuple[str, ...]:
+    """The values of a `Literal[...]` (or `Literal[...] | None`) annotation, else ()."""
+    for part in (annotation, *get_args(annotation)):
+        if get_origin(part) is Literal:
+            return tuple(str(v) for v in get_args(part))
+    return ()
+
+
 def default_text(name: str) -> str:
     field = Settings.model_fields[name]
     if field.default is PydanticUndefined or field.default is None:
@@ -87,6 +97,12 @@ def add_setting_flag(parser: argparse.ArgumentParser | Any, name: str, **kw: Any
         kw.setdefault("const", True)  # `--create-topics` alone means true
     elif annotation in (int, float):
         kw.setdefault("type", annotation)
+        unit = name.rsplit("_", 1)[-1]
+        kw.setdefault("metavar", unit.upper() if unit in ("seconds", "hours", "bytes") else "N")
+    elif "Path" in str(annotation):
+        kw.setdefault("metavar", "PATH")
+    elif choices := _literal_values(annotation):
+        kw.setdefault("choices", choices)
     help_text = kw.pop("help", HELP.get(name, ""))
     kw.setdefault("default", None)
     parser.add_argument(

@@ -22,6 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_flag(parser, "serve_history", type=int,
                      help="newest events held in memory for resuming, feeds and ?last=")
     add_setting_flag(parser, "webhooks_file", help="TOML file of webhook subscriptions")
+    add_setting_flag(parser, "serve_client_buffer",
+                     help="events a client may lag behind before it is dropped")
+    add_setting_flag(parser, "serve_heartbeat_seconds", help="SSE heartbeat interval")
+    add_setting_flag(parser, "webhook_timeout_seconds", help="timeout of one webhook delivery")
+    add_setting_flag(parser, "webhook_backoff_seconds",
+                     help="first retry delay of a failed webhook (doubles, with jitter)")
+    add_setting_flag(parser, "webhook_backoff_max_seconds", help="longest retry delay")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -72,3 +72,19 @@ class InOrderAcks:
         """Drop revoked partitions: their unacked records will be read again by their new owner."""
         for p in partitions:
             self._queues.pop(p, None)
+
+
+def when_delivered(deliveries: list[asyncio.Future[Any]], then: Callable[[], object]) -> None:
+    """Call `then()` once every delivery succeeded (a failed one stops the worker anyway)."""
+    left = len(deliveries)
+
+    def one_done(fut: asyncio.Future[Any]) -> None:
+        nonlocal left
+        left -= 1
+        if left == 0 and not any(f.cancelled() or f.exception() for f in deliveries):
+            then()
+
+    if not deliveries:
+        then()
+    for fut in deliveries:
+        fut.add_done_callback(one_done)

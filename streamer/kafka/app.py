@@ -29,11 +29,12 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from streamer.core.model import Event, Snapshot
-from streamer.kafka.acks import InOrderAcks
+from streamer.kafka.acks import InOrderAcks, when_delivered
 from streamer.kafka.engineclient import EngineError, engine_for
 from streamer.kafka.envelope import OutRecord, dlq_record, event_record
 from streamer.kafka.metrics import CONTENT_TYPE, worker_metrics
 from streamer.kafka.statestore import StateStore
+from streamer.kafka.topics import RECORD_OVERHEAD
 from streamer.kafka.wire import Outcome, outcome_of
 from streamer.settings import Settings
 
@@ -42,7 +43,6 @@ log = logging.getLogger("streamer.worker")
 #: Turns one snapshot into the events to publish (the engine, or a stub in the benchmark).
 Process = Callable[[Snapshot, datetime], list[Event]]
 
-RECORD_OVERHEAD = 64 * 1024  # headroom over max_snapshot_bytes for key, headers and framing
 REVOKE_WAIT_SECONDS = 5.0  # for records and state writes in flight when partitions are taken away
 MAX_IN_FLIGHT = 1000  # records sent to the engine process and not published yet
 
@@ -80,22 +80,6 @@ class Health:
 
     agent_running: bool = False
     failure: str | None = None
-
-
-def when_delivered(deliveries: list[asyncio.Future[Any]], then: Callable[[], object]) -> None:
-    """Call `then()` once every delivery succeeded (a failed one stops the worker anyway)."""
-    left = len(deliveries)
-
-    def one_done(fut: asyncio.Future[Any]) -> None:
-        nonlocal left
-        left -= 1
-        if left == 0 and not any(f.cancelled() or f.exception() for f in deliveries):
-            then()
-
-    if not deliveries:
-        then()
-    for fut in deliveries:
-        fut.add_done_callback(one_done)
 
 
 def create_app(settings: Settings, process: Process | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from streamer.kafka.acks import InOrderAcks
+from streamer.kafka.acks import InOrderAcks, when_delivered
 
 
 async def test_a_record_waits_for_all_its_deliveries() -> None:
@@ -47,3 +47,21 @@ async def test_a_failed_delivery_is_reported_and_blocks_its_partition() -> None:
     assert acked == []
     assert [str(e) for e in failures] == ["broker said no"]
     assert acks.pending() == 2
+
+
+async def test_when_delivered_waits_for_every_delivery_and_not_for_a_failed_one() -> None:
+    loop = asyncio.get_running_loop()
+    calls: list[str] = []
+    ok = [loop.create_future(), loop.create_future()]
+    when_delivered(ok, lambda: calls.append("ok"))
+    ok[0].set_result(None)
+    await asyncio.sleep(0)
+    assert calls == []
+    ok[1].set_result(None)
+    await asyncio.sleep(0)
+    assert calls == ["ok"]
+    bad = [loop.create_future()]
+    when_delivered(bad, lambda: calls.append("bad"))
+    bad[0].set_exception(RuntimeError("not acked"))
+    await asyncio.sleep(0)
+    assert calls == ["ok"]

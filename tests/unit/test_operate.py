@@ -127,3 +127,10 @@ def test_dlq_reason_classes_are_few_whatever_the_details() -> None:
     assert reason_class("internal error: KeyError('x')") == "internal_error"
     assert reason_class("something new") == "other"
     assert len(REASON_CLASSES) <= 10
+
+
+def test_every_setting_is_a_flag_of_some_command() -> None:
+    parser, _ = make_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    flags = {action.dest for sub in commands.values() for action in sub._actions}
+    assert set(Settings.model_fields) - flags == set()
