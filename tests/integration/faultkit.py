@@ -89,7 +89,9 @@ def partition_map(stream: Iterable[dict[str, Any]]) -> dict[str, int]:
     stream = list(stream)
     text = {d["source"] for d in stream if d["content_type"] == "text/plain"}
     sources = sorted({d["source"] for d in stream}, key=lambda s: (s not in text, s))
-    return {s: i % PARTITIONS for i, s in enumerate(sources)}
+    parts = {s: i % PARTITIONS for i, s in enumerate(sources)}
+    # (events name their source as the engine normalises it: www.x.example is x.example)
+    return {**parts, **{normalise_source(s): p for s, p in parts.items()}}
 
 
 def records(stream: Iterable[dict[str, Any]], parts: dict[str, int]) -> list[Record]:
