@@ -14,8 +14,9 @@ import unicodedata
 import ftfy
 
 from streamer.core.caches import byte_lru, text_bytes
-from streamer.core.model import Flash
-from streamer.core.words import data, detect
+from streamer.core.labels import looks_like_speaker, strip_labels
+from streamer.core.model import DEFAULT_LEXICON, Flash, Lexicon
+from streamer.core.words import detect
 
 # Control, format (bidi marks, zero-width) and private-use characters never belong in a flash.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs"}
@@ -225,76 +226,6 @@ def strip_decorations(text: str) -> str:
     return _SPACE_BEFORE_PUNCT.sub(r"\1", text)
 
 
-def _label_patterns(where: str, extra: tuple[str, ...] = ()) -> str:
-    labels = data("labels")[where]
-    alts = sorted({p for lang in labels.values() for p in lang} | set(extra), key=len, reverse=True)
-    return "|".join("(?:" + p.replace(" ", r"\s+") + ")" for p in alts)
-
-
-# Site labels (data/labels.json): before the headline with a separator, or in capitals
-# ("LIVE Ukraine..."), after it behind a separator; relative times ("2 hours ago") as they come.
-_LABEL_LEAD = re.compile(
-    rf"^\s*(?P<label>{_label_patterns('lead')})\s*(?:[:|•–—]+|\s-|-\s)\s*(?=\S)", re.IGNORECASE
-)
-_LABEL_LEAD_CAPS = re.compile(
-    rf"^\s*(?P<label>{_label_patterns('lead')})\s+(?=\S)", re.IGNORECASE
-)
-_LABEL_TRAIL = re.compile(
-    rf"(?:\s*[|•–—-]\s*|\s+)(?P<label>{_label_patterns('trail')})\s*[.!…]*\s*$", re.IGNORECASE
-)
-
-
-def strip_labels(text: str) -> tuple[str, tuple[str, ...]]:
-    """Remove site labels (`Opinion:`, `WATCH`, `Z+`, `1 hour ago`...); returns what was removed."""
-    removed: list[str] = []
-    while True:
-        m = _LABEL_LEAD.match(text)
-        if m is None:
-            m = _LABEL_LEAD_CAPS.match(text)
-            if m is not None and not (m["label"].isupper() and len(m["label"]) > 1):
-                m = None
-        if m is None:
-            m = _LABEL_TRAIL.search(text)
-            if m is not None and m.start() == 0:
-                m = None
-        if m is None or len(text) - len(m.group()) < 3:
-            return text, tuple(removed)
-        removed.append(" ".join(m["label"].split()))
-        text = (text[: m.start()] + text[m.end() :]).strip()
-
-
-# What a leading "X:" must look like to be a speaker rather than part of the headline.
-_SPEAKER_WORDS = frozenset(
-    "minister ministry ministers police army military spokesperson spokesman spokeswoman "
-    "correspondent correspondents reporter reporters source sources official officials "
-    "president pm government agency media ceo chief envoy embassy council committee court "
-    "prosecutor prosecutors forces defense defence commander leader mayor governor secretary "
-    "authorities authority witness witnesses sheikh king queen prince pope aide aides "
-    "channel tv radio newspaper news agency wire network broadcaster correspondence "
-    "ministry's army's police's party spokespeople union federation "
-    "ministerium polizei armee sprecher sprecherin korrespondent quelle regierung präsident "
-    "kanzler behörde behörden ministre ministère armée porte parole correspondant "
-    "gouvernement président autorités ministro ministerio policía ejército portavoz "
-    "corresponsal fuente fuentes gobierno presidente autoridades".split()
-)
-
-
-def looks_like_speaker(head: str) -> bool:
-    """A person, an organisation, a reporter: one or two words starting with a capital (a
-    name), a speaker's title or body (minister, police, channel...), or Arabic (today's rule).
-    Otherwise a leading "X:" is part of the headline ("Parasols and prayers: ...", "Fire in
-    Lyon: ..."); capitals alone say nothing (German writes every noun with one)."""
-    if not head.isascii() and _ARABIC_SCRIPT.search(head):
-        return True
-    words = head.split()
-    if len(words) <= 2 and any(w[:1].isupper() for w in words):
-        return True
-    return any(w in _SPEAKER_WORDS for w in fold(head).split())
-
-
-_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
-
-
 def split_attribution(text: str) -> tuple[str, str | None]:
     """Split `Speaker: body`, `body: Source` or `body, X says` into (body, attribution)."""
     parts = _SEP.split(text)
@@ -334,10 +265,10 @@ def fold(text: str) -> str:
     return " ".join(words)
 
 
-def clean_line(raw: str) -> Flash:
-    """Everything the matcher needs about one ticker line."""
+def clean_line(raw: str, lexicon: Lexicon = DEFAULT_LEXICON) -> Flash:
+    """Everything the matcher needs about one ticker line (`lexicon`: the site's own words)."""
     text = repair(raw)
-    undecorated, labels = strip_labels(strip_decorations(text))
+    undecorated, labels = strip_labels(strip_decorations(text), lexicon.labels)
     if labels:
         undecorated = strip_decorations(undecorated)
     body, attribution = split_attribution(undecorated)
@@ -351,8 +282,9 @@ def clean_line(raw: str) -> Flash:
         tokens=tokens,
         attribution_key=fold(attribution) if attribution else "",
         attribution_names=names(attribution) if attribution else frozenset(),
-        lang=detect(text, tokens),
+        lang=lexicon.language or detect(text, tokens),
         labels=labels,
+        synonyms=lexicon.synonyms,
     )
 
 

@@ -82,6 +82,7 @@ class Deduplicator:
     def index(self, source: str) -> SourceIndex:
         """The source's index, kept from now on (a restore fills it)."""
         idx = self.sources[source] = self.sources.open(source)
+        idx.lexicon = self.profiles.lexicon(source)
         return idx
 
     # -- time --------------------------------------------------------------------------------
@@ -113,6 +114,7 @@ class Deduplicator:
             self.stats.no_ticker += 1
             return SnapshotResult([], had_ticker=False)
         idx = self.sources.open(snapshot.source)
+        idx.lexicon = self.profiles.lexicon(snapshot.source)
         before = len(idx)
         seen = self._advance(idx, snapshot.fetched_at, now)
         self._lines = lines
@@ -148,7 +150,7 @@ class Deduplicator:
             self._overflow.move_to_end((snap.source, raw))
             self.stats.exact += 1
             return self._duplicate(idx, snap, position, raw, cluster, *overflow[1:], seen)
-        flash = cleaned(raw)
+        flash = cleaned(raw, idx.lexicon)
         if not flash.key:  # nothing but invisible characters and punctuation: not a flash
             self.stats.not_flash += 1
             return None
@@ -157,8 +159,7 @@ class Deduplicator:
         if cluster is not None:
             self.stats.exact += 1
             idx.remember_raw(cluster, raw, flash.text)
-            note = label_note(flash, cleaned(cluster.latest_raw)) if flash.labels or (
-                cluster.latest_raw != raw) else None
+            note = label_note(flash, cleaned(cluster.latest_raw, idx.lexicon))
             return self._duplicate(idx, snap, position, raw, cluster, flash.text, 1.0,
                                    note or "same text", seen)
 

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
-from streamer.core.model import Snapshot
+from streamer.core.model import Lexicon, Snapshot
 from streamer.core.selectors import check_selector, selected_lines
 
 
@@ -37,6 +37,11 @@ class Profile:
     items: str | None = None
     drop: tuple[str, ...] = ()
     json_items: str | None = None
+    # Matching (see README "Matching"): the site's language (else detected per line), its own
+    # labels (regexes, like data/labels.json) and synonym groups, besides the shipped lists.
+    language: str = ""
+    labels: tuple[str, ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
     def compiled(self) -> Rules:
         # Possessive quantifiers (`*+`): the spaces around the marker are read once, never
@@ -71,6 +76,7 @@ class Profiles:
         self.default = default
         self.by_source = by_source
         self._compiled: dict[str, Rules] = {}  # by profile name: as many as profiles, not sources
+        self._lexicons: dict[str, Lexicon] = {}  # by profile name, too
 
     @classmethod
     def load(cls, path: Path | None = None) -> Profiles:
@@ -93,6 +99,14 @@ class Profiles:
             profile = self.by_source.get(source[4:])
         return profile or self.default
 
+    def lexicon(self, source: str) -> Lexicon:
+        """The site's own words for matching (language, labels, synonyms)."""
+        profile = self.for_source(source)
+        lexicon = self._lexicons.get(profile.name)
+        if lexicon is None:
+            lexicon = self._lexicons[profile.name] = _lexicon(profile)
+        return lexicon
+
     def rules(self, source: str) -> Rules:
         profile = self.for_source(source)
         rules = self._compiled.get(profile.name)
@@ -101,14 +115,20 @@ class Profiles:
         return rules
 
 
+def _lexicon(profile: Profile) -> Lexicon:
+    return Lexicon(profile.language, profile.labels, profile.synonyms)
+
+
 def _profile(name: str, conf: dict[str, object]) -> Profile:
     unknown = set(conf) - set(Profile.__dataclass_fields__)
     if unknown:
         raise ValueError(f"profile {name!r}: unknown setting(s) {', '.join(sorted(unknown))}")
     known = dict(conf)
-    for listed in ("skip", "drop"):
+    for listed in ("skip", "drop", "labels"):
         if listed in known:
             known[listed] = tuple(known[listed])  # type: ignore[arg-type]
+    if "synonyms" in known:
+        known["synonyms"] = tuple(tuple(g) for g in known["synonyms"])  # type: ignore[attr-defined]
     profile = Profile(name=name, **known)  # type: ignore[arg-type]
     profile.compiled()  # a bad regex fails here, at load time, with the profile's name
     _check_selectors(profile)

@@ -20,7 +20,7 @@ from datasketch import MinHash
 from streamer.core.bands import BandIndex
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.clean import clean_line
-from streamer.core.model import Flash
+from streamer.core.model import DEFAULT_LEXICON, Flash, Lexicon
 
 SHINGLE = 5  # character n-grams: robust to typos; rare enough that unrelated lines seldom collide
 # A flash merely seen again is reported as changed at most this often (event time): its TTL
@@ -59,8 +59,20 @@ def minhash(key: str, num_perm: int) -> np.ndarray:
 
 # Wordings come back as LSH candidates now and then: clean them again on demand rather than
 # keeping a cleaned copy of every one (memory), with the recent ones cached.
-cleaned = byte_lru(16 * 1024 * 1024, lambda raw, flash: text_bytes(
-    raw, flash.text, flash.body, flash.key, flash.tokens) + 200)(clean_line)
+def _clean(key: tuple[str, Lexicon]) -> Flash:
+    return clean_line(*key)
+
+
+_cleaned = byte_lru(16 * 1024 * 1024, lambda key, flash: text_bytes(
+    key[0], flash.text, flash.body, flash.key, flash.tokens) + 200)(_clean)
+
+
+def cleaned(raw: str, lexicon: Lexicon = DEFAULT_LEXICON) -> Flash:
+    """`clean_line`, cached (by the line and the site's lexicon)."""
+    return _cleaned((raw, lexicon))
+
+
+cleaned.cache_clear = _cleaned.cache_clear  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
@@ -105,6 +117,7 @@ class SourceIndex:
         self.by_key: dict[str, Cluster] = {}  # full-line key -> cluster
         self.variants: dict[int, Cluster] = {}  # band index id -> cluster
         self.next_cid = 0
+        self.lexicon = DEFAULT_LEXICON  # the site's own words (its profile), set by the engine
         self.next_variant = 0
         self.clock: float | None = None  # event time: the newest fetched_at accepted
         self.last_evict = float("-inf")
@@ -132,7 +145,7 @@ class SourceIndex:
             return
         for vid in self.bands.query(minhash(line_key(flash), self.num_perm), MAX_CANDIDATES):
             cluster = self.variants[vid]
-            yield cluster, cleaned(cluster.vraws[cluster.vids.index(vid)])
+            yield cluster, cleaned(cluster.vraws[cluster.vids.index(vid)], self.lexicon)
 
     # -- updates ---------------------------------------------------------------------------
     def new_cluster(

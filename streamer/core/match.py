@@ -15,8 +15,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from streamer.core.clean import fold
-from streamer.core.evidence import pair_off
+from streamer.core.evidence import cut_short, pair_off, reworded
 from streamer.core.model import Flash, PairDecision, Verdict
 from streamer.core.words import stop_words
 
@@ -140,8 +139,6 @@ def _far_apart(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
 
 MIN_KEPT = 0.7  # a shortened repeat dropping words here and there keeps this much of the known
 SHORT_BODY = 4  # content words: a body this short does not identify a story on its own
-MIN_REWORDED = 3  # shared content words around a reworded word
-NEGATIONS = frozenset("not no never nicht kein keine nie pas jamais ni nunca".split())
 
 
 def decide(new: Flash, known: Flash, replaced: bool = False) -> PairDecision:
@@ -183,7 +180,7 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     only_new, only_known = a - b, b - a
     typos = _align(only_new, only_known)
     paired, evidence = pair_off(only_new, only_known, new.tokens, known.tokens,
-                                new.lang if new.lang == known.lang else "en")
+                                new.lang if new.lang == known.lang else "en", new.synonyms)
     shared += typos + paired
     moved = (_moved_attribution(only_new, new, known, stops)
              + _moved_attribution(only_known, known, new, stops))
@@ -200,7 +197,7 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     same = ", ".join(evidence)
 
     if new_words and known_words:
-        if replaced and _reworded(new, known, new_words, known_words, new_figs | known_figs,
+        if replaced and reworded(new, known, new_words, known_words, new_figs | known_figs,
                                   shared):
             verdict, why = (Verdict.REVISED,
                             f"reworded: {_few(known_words)} -> {_few(new_words)}")
@@ -237,7 +234,7 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
         elif shared < SHORT_BODY - 1 and shared / known_size < 0.5:
             verdict, why = Verdict.NEW, "too short to be a shortened repeat"
         elif (len(known_words) > 1 and shared / known_size < MIN_KEPT
-              and not _cut_short(new, known, stops)):
+              and not cut_short(new, known, stops)):
             verdict, why = Verdict.NEW, f"kept too little: -{_few(known_words)}"
         else:
             verdict, why = Verdict.DUPLICATE, f"shortened: -{_few(known_words)}"
@@ -249,41 +246,6 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     if verdict is Verdict.NEW and _same_words(new, known, stops):
         return PairDecision(Verdict.DUPLICATE, 1.0, "same words, speaker placed elsewhere")
     return PairDecision(verdict, score, why)
-
-
-def _cut_short(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
-    """The new line is the known one with its end (or its start) cut off."""
-    a = [t for t in new.tokens if t not in stops]
-    b = [t for t in known.tokens if t not in stops]
-    return bool(a) and (b[: len(a)] == a or b[-len(a) :] == a)
-
-
-def _reworded(new: Flash, known: Flash, new_words: set[str], known_words: set[str],
-              figures: set[str], shared: int) -> bool:
-    """One common word swapped for another in an otherwise unchanged, long enough line; not a
-    name or place (capitalised inside the line), not a figure, not a negation, not Arabic."""
-    if len(new_words) != 1 or len(known_words) != 1 or figures or shared < MIN_REWORDED:
-        return False
-    if new.lang == "ar" or known.lang == "ar" or (new_words | known_words) & NEGATIONS:
-        return False
-    a, b = next(iter(new_words)), next(iter(known_words))
-    if a in new.tokens[:1] or b in known.tokens[:1]:  # a headline's first word: often its subject
-        return False
-    return not (_capitalised(a, new) or _capitalised(b, known))
-
-
-def _capitalised(word: str, flash: Flash) -> bool:
-    """The word is written with a capital (or in a line without lower case) past the first word."""
-    text = flash.body
-    if text.upper() == text:
-        return True
-    return any(
-        i and m.group()[:1].isupper() and word in fold(m.group()).split()
-        for i, m in enumerate(_WORDS.finditer(text))
-    )
-
-
-_WORDS = re.compile(r"[\w'’-]+")
 
 
 def _other_label(new: Flash, known: Flash, stops: frozenset[str]) -> bool:

@@ -34,6 +34,19 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Lexicon:
+    """A site's own words for matching, from its profile: its language (else detected per
+    line), labels it puts around headlines and synonym groups, besides the shipped lists."""
+
+    language: str = ""
+    labels: tuple[str, ...] = ()  # regexes, like data/labels.json's
+    synonyms: tuple[tuple[str, ...], ...] = ()
+
+
+DEFAULT_LEXICON = Lexicon()
+
+
+@dataclass(frozen=True, slots=True)
 class Flash:
     """One cleaned ticker line.
 
@@ -50,6 +63,7 @@ class Flash:
     attribution_names: frozenset[str] = frozenset()  # capitalised words of the attribution
     lang: str = "en"  # the line's language (words.detect): which small words and stems apply
     labels: tuple[str, ...] = ()  # kickers and markers removed from the text ("Opinion", "Z+")
+    synonyms: tuple[tuple[str, ...], ...] = ()  # the site's own synonym groups (its Lexicon)
 
 
 @dataclass(frozen=True, slots=True)

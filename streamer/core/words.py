@@ -84,8 +84,25 @@ def _synonym_groups() -> dict[str, frozenset[int]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def synonyms(a: str, b: str, lang: str) -> bool:
-    """Both words (or phrases, or their stems) are in one synonym group."""
+@lru_cache(maxsize=64)
+def _site_groups(extra: tuple[tuple[str, ...], ...], lang: str) -> dict[str, frozenset[int]]:
+    out: dict[str, set[int]] = {}
+    for i, group in enumerate(extra):
+        for entry in group:
+            folded = _fold(entry)
+            out.setdefault(folded, set()).add(-1 - i)
+            out.setdefault(stem(folded, lang), set()).add(-1 - i)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def synonyms(a: str, b: str, lang: str, extra: tuple[tuple[str, ...], ...] = ()) -> bool:
+    """Both words (or phrases, or their stems) are in one synonym group (`extra`: a site's)."""
+    if extra:
+        site = _site_groups(extra, lang)
+        sa = site.get(a) or site.get(stem(a, lang))
+        sb = site.get(b) or site.get(stem(b, lang))
+        if sa and sb and sa & sb:
+            return True
     groups = _synonym_groups()
     ga = groups.get(a) or groups.get(stem(a, lang))
     gb = groups.get(b) or groups.get(stem(b, lang))

@@ -6,13 +6,16 @@ fresh engine, a minute apart, and looks at the events and the reasons a user wou
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from streamer.codec import make_snapshot
 from streamer.core.clean import clean_line
 from streamer.core.engine import Deduplicator
+from streamer.core.extract import Profiles
 from streamer.core.model import Decision, Verdict
 from streamer.settings import DedupConfig
 
@@ -128,3 +131,23 @@ def test_language_is_detected_from_small_words() -> None:
     assert clean_line("El Gobierno aprueba la subida del salario mínimo").lang == "es"
     assert clean_line("وقف إطلاق النار في غزة يدخل حيز التنفيذ").lang == "ar"
     assert clean_line("Ferry operator halts crossings in the storm").lang == "en"
+
+
+def test_a_site_profile_adds_its_own_labels_synonyms_and_language(tmp_path: Path) -> None:
+    conf = {"sites": {"paper.example": {
+        "language": "de", "labels": ["kurz gemeldet"],
+        "synonyms": [["regierungschefin", "kanzlerin"]]}}}
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps(conf), encoding="utf-8")
+    dedup = Deduplicator(DedupConfig(), Profiles.load(path))
+    pages = [("Kanzlerin besucht Werft in Rostock",),
+             ("Kurz gemeldet: Regierungschefin besucht Werft in Rostock",)]
+    decisions = []
+    for i, lines in enumerate(pages):
+        content = "Front page\n\nBREAKING\n" + "\n".join(lines) + "\n\nFooter\n"
+        snap = make_snapshot(url="https://paper.example/", fetched_at=T0 + timedelta(minutes=i),
+                             content=content, id=f"p{i}")
+        decisions += dedup.process(snap, snap.fetched_at).decisions
+    assert [d.verdict for d in decisions] == [Verdict.NEW, Verdict.DUPLICATE]
+    assert "label added: Kurz gemeldet" in decisions[1].reason
+    assert "synonym: regierungschefin~kanzlerin" in decisions[1].reason
