@@ -163,8 +163,13 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
         for transport in drains:
             transport.close()
     server.stop()
-    dropped = next((line.split()[1] for line in metrics.splitlines()
-                    if line.startswith("streamer_serve_clients_dropped_total ")), "?")
+    def metric(name: str) -> float:
+        return next((float(line.split()[1]) for line in metrics.splitlines()
+                     if line.startswith(name + " ")), float("nan"))
+
+    dropped = metric("streamer_serve_clients_dropped_total")
+    read_age = metric("streamer_serve_read_age_seconds_sum") / metric(
+        "streamer_serve_read_age_seconds_count")
     expected = sent * args.probes
     print(f"SSE: {args.clients} clients on one serve process, {sent} events at "
           f"{args.rate:g}/s for {args.seconds:g} s ({args.probes} clients timing every event)")
@@ -172,7 +177,8 @@ async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> 
           f"p99 {pct(latencies, .99) * 1e3:.0f} ms, max {max(latencies) * 1e3:.0f} ms "
           f"({len(latencies)}/{expected} received by the probes)")
     print(f"  serve process: RSS {rss / 2**20:.0f} MiB, CPU {cpu * 100:.0f}% of one core; "
-          f"clients dropped: {dropped}; this process (clients, producer): CPU {own * 100:.0f}%")
+          f"clients dropped: {dropped:.0f}; this process (clients, producer): CPU {own * 100:.0f}%")
+    print(f"  publish -> read by serve: mean {read_age * 1e3:.0f} ms")
     per_message = cpu_used / max(1, sent * args.clients)
     print(f"  serve CPU per message delivered: {per_message * 1e6:.1f} us")
 

@@ -21,6 +21,10 @@ class ServeMetrics:
         self.read = Counter("streamer_serve_records_read_total",
                             "event-topic records read (the window's backlog included)",
                             registry=r)
+        self.read_age = Histogram("streamer_serve_read_age_seconds",
+                                  "record timestamp (an event's first_seen, at most its write "
+                                  "time) to read by serve", registry=r,
+                                  buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60))
         self.skipped = Counter("streamer_serve_records_skipped_total",
                                "event-topic records that were not event JSON", registry=r)
         self.deliveries = Counter("streamer_webhook_deliveries_total",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -85,16 +86,18 @@ class Reader:
     async def run(self) -> None:
         """Follow the topic until cancelled."""
         assert self.window is not None
-        window, read = self.window, self.metrics.read
+        window, read, age = self.window, self.metrics.read, self.metrics.read_age
         loop = asyncio.get_running_loop()
         pending, published = False, 0.0
         try:
             while True:
                 wait = PUBLISH_EVERY - (loop.time() - published) if pending else 1.0
                 batches = await self.consumer.getmany(timeout_ms=max(1, int(wait * 1000)))
+                now = time.time()
                 for tp, records in batches.items():
                     for r in records:
                         window.append(tp.partition, r.offset, r.timestamp, r.value)
+                        age.observe(max(0.0, now - r.timestamp / 1000))
                     read.inc(len(records))
                 pending = pending or bool(batches)
                 if pending and loop.time() - published >= PUBLISH_EVERY:
