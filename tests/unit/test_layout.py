@@ -89,7 +89,7 @@ def test_imports_point_one_way() -> None:
 
 
 def test_the_package_has_the_documented_folders() -> None:
-    for folder in ("core", "kafka", "cli"):
+    for folder in ("core", "kafka", "http", "cli"):
         init = PACKAGE / folder / "__init__.py"
         assert init.exists(), folder
         assert ast.get_docstring(ast.parse(init.read_text("utf-8"))), f"{folder} has no docstring"
