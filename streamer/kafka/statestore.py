@@ -95,7 +95,9 @@ class StateStore:
     async def _read(self, partition: int) -> RestoreStats:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        await self.engine.start()
+        # The engine process starts while Kafka is read (it is only needed for the records).
+        engine_up = asyncio.ensure_future(self.engine.start())
+        engine_up.add_done_callback(lambda f: f.cancelled() or f.exception())  # (seen below)
         start = time.perf_counter()
         part = PartitionState()
         state_tp = TopicPartition(self.settings.state_topic_name, partition)
@@ -112,6 +114,7 @@ class StateStore:
             begins = await consumer.beginning_offsets([state_tp])
             ends = await consumer.end_offsets([state_tp, out_tp])
             if ends[state_tp] > begins[state_tp]:
+                await engine_up
                 consumer.assign([state_tp])
                 await consumer.seek_to_beginning(state_tp)
                 while await consumer.position(state_tp) < ends[state_tp]:
@@ -136,6 +139,7 @@ class StateStore:
             part.output_offset = part.saved_offset = end
         finally:
             await consumer.stop()
+        await engine_up
         skipped = sum(await asyncio.gather(*applied))
         if skipped:
             log.warning("partition %d: skipped %d invalid state records (see the engine's log)",
