@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from aiokafka import ConsumerRebalanceListener
 from standardwebhooks import Webhook
 
 from streamer.http.metrics import ServeMetrics
@@ -84,7 +85,7 @@ class Dispatcher:
 
         def make() -> Any:
             return AIOKafkaConsumer(
-                s.output_topic, **s.kafka_client_kwargs(), group_id=sub.group(s.app_id),
+                **s.kafka_client_kwargs(), group_id=sub.group(s.app_id),
                 client_id=f"{s.app_id}-webhook-{sub.name}", enable_auto_commit=False,
                 auto_offset_reset="earliest" if sub.from_beginning else "latest",
                 session_timeout_ms=int(s.session_timeout_seconds * 1000),
@@ -93,6 +94,7 @@ class Dispatcher:
                 max_poll_interval_ms=7 * 24 * 3600 * 1000, fetch_max_wait_ms=100)
 
         consumer, _ = await connect_retrying(make, s, s.output_topic)
+        consumer.subscribe([s.output_topic], listener=_StartHere(consumer))
         self.metrics.enabled.labels(sub.name).set(1)
         try:
             await self._deliver_all(sub, session, consumer)
@@ -157,6 +159,26 @@ class Dispatcher:
                         sub.name, event_id, attempt + 1, reason, delay)
             attempt += 1
             await asyncio.sleep(delay)
+
+
+class _StartHere(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A partition the subscription's group has no progress for yet gets its starting point
+    committed at once: a subscription that starts "latest" and is restarted before its first
+    delivery must not skip what was published meanwhile."""
+
+    def __init__(self, consumer: Any) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        fresh = {}
+        for tp in assigned:
+            if await self.consumer.committed(tp) is None:
+                fresh[tp] = await self.consumer.position(tp)
+        if fresh:
+            await self.consumer.commit(fresh)
 
 
 async def _commit(sub: Subscription, consumer: Any, tp: Any, offset: int) -> bool:

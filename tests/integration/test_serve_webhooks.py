@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from aiokafka.admin import AIOKafkaAdminClient
 from standardwebhooks import Webhook
 
 from tests.integration.conftest import NewTopics
@@ -67,6 +68,18 @@ class Receiver:
             while len(self.accepted) < count:
                 assert server.proc.poll() is None, server.output()
                 await asyncio.sleep(0.05)
+
+
+async def committed(bootstrap: str, group: str, partitions: int) -> None:
+    """Until `group` has committed an offset for `partitions` partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with asyncio.timeout(30):
+            while len(await admin.list_consumer_group_offsets(group)) < partitions:
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 def subscription(name: str, url: str, extra: str = "") -> str:
@@ -129,3 +142,24 @@ async def test_kill_9_mid_delivery_then_restart_delivers_each_event_once(
     assert max(receiver.wire.values()) <= 2  # at most the one in flight is sent again
     assert sum(receiver.wire.values()) <= len(events) + 1
     assert receiver.bad_signatures == 0
+
+
+async def test_a_new_subscription_restarted_before_its_first_event_misses_nothing(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    (topic,) = await new_topics(partitions=2)
+    await produce(kafka_bootstrap, topic, [make_event(0)])  # before the subscription: not sent
+    receiver = Receiver()
+    env = subscriptions(tmp_path, receiver.url, topic[-8:])
+    env["STREAMER_WEBHOOKS_FILE"] = str(tmp_path / "latest.toml")
+    (tmp_path / "latest.toml").write_text(
+        (tmp_path / "webhooks.toml").read_text().replace("from_beginning = true",
+                                                         "from_beginning = false"))
+    async with receiver.running():
+        async with serving(kafka_bootstrap, topic, tmp_path, "first", env):
+            # joined its group (which holds its starting point), nothing to deliver
+            await committed(kafka_bootstrap, f"test-{topic[-8:]}-webhook-{topic[-8:]}", 2)
+        events = [make_event(n) for n in range(1, 4)]
+        await produce(kafka_bootstrap, topic, events)  # while no serve runs
+        async with serving(kafka_bootstrap, topic, tmp_path, "second", env) as second:
+            await receiver.wait_accepted(3, second)
+    assert receiver.accepted == [e["event_id"] for e in events]
