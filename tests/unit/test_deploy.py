@@ -522,3 +522,13 @@ def test_k8s_workers_do_not_create_topics_the_job_does() -> None:
     assert container["args"] == ["topics", "create"]
     assert container["image"] == worker["image"]
     assert container["envFrom"] == worker["envFrom"]
+
+
+def test_k8s_workers_are_scraped_on_their_web_port() -> None:
+    template = _k8s("Deployment", "streamer-worker")["spec"]["template"]
+    notes = template["metadata"]["annotations"]
+    port = template["spec"]["containers"][0]["ports"][0]["containerPort"]
+    assert notes["prometheus.io/scrape"] == "true"
+    web_port = _k8s("ConfigMap")["data"]["STREAMER_WEB_PORT"]
+    assert notes["prometheus.io/port"] == str(port) == web_port
+    assert notes["prometheus.io/path"] == "/metrics"
