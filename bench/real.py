@@ -179,6 +179,57 @@ def evaluate_window(args: argparse.Namespace, name: str, lo: str, hi: str,
     return figures
 
 
+def speed(args: argparse.Namespace) -> int:
+    """`streamer dedup` on one window, this tree against a git ref, interleaved, one core."""
+    with tempfile.TemporaryDirectory(prefix="streamer-speed-") as tmp:
+        out = Path(tmp)
+        old = out / "ref"
+        old.mkdir()
+        archive = subprocess.run(["git", "archive", args.speed_against], capture_output=True,
+                                 check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        lo, hi = f"{args.lo}-01", windows(args.hi, args.hi, False)[0][2]
+        cmd = [sys.executable, str(args.real / "make_stream.py"), str(args.real / ARCHIVE), lo, hi,
+               str(out)]
+        subprocess.run(cmd + (["--html"] if args.html else []), check=True,
+                       stdout=subprocess.DEVNULL)
+        profile = out / "profiles.json"
+        profile.write_text(json.dumps(PROFILE), encoding="utf-8")
+        lines = sum(1 for _ in (out / "truth.jsonl").open(encoding="utf-8"))
+        here = Path(__file__).resolve().parents[1]
+        print(f"streamer dedup on {lo}..{hi} ({lines:,} lines), core {args.cpu}, "
+              f"{args.repeat} runs each, interleaved: wall lines/s (CPU lines/s)")
+        results: dict[str, list[tuple[float, float]]] = {"this tree": [], args.speed_against: []}
+        for _ in range(args.repeat):
+            for label, root in (("this tree", here), (args.speed_against, old)):
+                results[label].append(_timed(out, profile, root, args.cpu))
+        for label, runs in results.items():
+            walls = sorted(lines / w for w, _ in runs)
+            cpus = sorted(lines / c for _, c in runs)
+            print(f"  {label:<12} median {walls[len(walls) // 2]:>9,.0f} "
+                  f"(min {walls[0]:,.0f}, max {walls[-1]:,.0f})   "
+                  f"CPU {cpus[len(cpus) // 2]:>9,.0f}")
+    return 0
+
+
+def _timed(out: Path, profile: Path, root: Path, cpu: str | None) -> tuple[float, float]:
+    """Wall and CPU seconds of one `streamer dedup` run of the package at `root`."""
+    import os
+    import resource
+
+    cmd = [sys.executable, "-m", "streamer", "dedup", str(out / "snapshots.jsonl"),
+           "--profiles", str(profile)]
+    if cpu is not None and shutil.which("taskset"):
+        cmd = ["taskset", "-c", cpu, *cmd]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                   cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.real", description=__doc__.splitlines()[0])
     ap.add_argument("--from", dest="lo", default="2021-07", help="first month, YYYY-MM")
@@ -189,8 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cpu", default="1", help="taskset core for streamer dedup ('' for none)")
     ap.add_argument("--real", type=Path, default=REAL, help="the archive's directory")
     ap.add_argument("-v", "--verbose", action="store_true", help="list the engine's leaks, merges")
+    ap.add_argument("--speed-against", metavar="GIT_REF",
+                    help="instead: time streamer dedup on the window --from..--to, this tree "
+                         "against GIT_REF, interleaved")
+    ap.add_argument("--repeat", type=int, default=3, help="runs each, with --speed-against")
     args = ap.parse_args(argv)
     args.cpu = args.cpu or None
+    if args.speed_against:
+        return speed(args)
     total: dict[str, Figures] = {}
     print(HEADER)
     with tempfile.TemporaryDirectory(prefix="streamer-real-") as tmp:
