@@ -18,7 +18,7 @@ from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.model import Lexicon, Snapshot
-from streamer.core.selectors import check_selector, selected_lines
+from streamer.core.selectors import check_selectors, selected_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,21 +131,8 @@ def _profile(name: str, conf: dict[str, object]) -> Profile:
         known["synonyms"] = tuple(tuple(g) for g in known["synonyms"])  # type: ignore[attr-defined]
     profile = Profile(name=name, **known)  # type: ignore[arg-type]
     profile.compiled()  # a bad regex fails here, at load time, with the profile's name
-    _check_selectors(profile)
+    check_selectors(name, profile.container, profile.items, profile.drop, profile.json_items)
     return profile
-
-
-def _check_selectors(p: Profile) -> None:
-    if p.container is None:
-        if p.items or p.drop or p.json_items:
-            raise ValueError(f"profile {p.name!r}: items, drop and json_items need a container")
-        return
-    if (p.items is None) == (p.json_items is None):
-        raise ValueError(f"profile {p.name!r}: a container needs items or json_items (one)")
-    for what, selector in [("container", p.container), ("items", p.items),
-                           *(("drop", d) for d in p.drop)]:
-        if selector is not None:
-            check_selector(selector, f"profile {p.name!r}: {what}")
 
 
 def ticker_lines(snapshot: Snapshot, profiles: Profiles) -> list[str] | None:

@@ -18,12 +18,25 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 _WS = re.compile(r"\s+")
 
 
-def check_selector(selector: str, what: str) -> None:
-    """Raise ValueError for a selector Lexbor cannot parse (at profile load, not per page)."""
-    try:
-        LexborHTMLParser("<p></p>").css(selector)
-    except SelectolaxError as exc:
-        raise ValueError(f"{what} {selector!r} is not a CSS selector Lexbor can parse") from exc
+def check_selectors(profile: str, container: str | None, items: str | None, drop: tuple[str, ...],
+                    json_items: str | None) -> None:
+    """Raise ValueError, naming the profile, for settings that do not go together or a selector
+    Lexbor cannot parse: at profile load, not per page."""
+    if container is None:
+        if items or drop or json_items:
+            raise ValueError(f"profile {profile!r}: items, drop and json_items need a container")
+        return
+    if (items is None) == (json_items is None):
+        raise ValueError(f"profile {profile!r}: a container needs items or json_items (one)")
+    for what, selector in [("container", container), ("items", items),
+                           *(("drop", d) for d in drop)]:
+        if selector is None:
+            continue
+        try:
+            LexborHTMLParser("<p></p>").css(selector)
+        except SelectolaxError as exc:
+            raise ValueError(f"profile {profile!r}: {what} {selector!r} is not a CSS selector "
+                             "Lexbor can parse") from exc
 
 
 def has_container(html: str, container: str) -> bool:
