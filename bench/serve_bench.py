@@ -129,7 +129,8 @@ async def _subscribed(http: aiohttp.ClientSession, url: str, clients: int) -> bo
 async def bench_sse(args: argparse.Namespace, bootstrap: str, workdir: Path) -> None:
     topic = await make_topic(bootstrap, 6)
     server = Serve(bootstrap, topic, workdir / "serve-sse.log",
-                   {"STREAMER_SERVE_CLIENT_BUFFER": "5000"})
+                   {"STREAMER_SERVE_CLIENT_BUFFER": "5000",
+                    "STREAMER_SERVE_WAKE_SECONDS": str(args.wake)})
     await server.wait_ready()
     latencies: list[float] = []
     connected: list[int] = []
@@ -270,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probes", type=int, default=20, help="clients that time every event")
     parser.add_argument("--rate", type=float, default=200.0, help="events per second")
     parser.add_argument("--seconds", type=float, default=20.0, help="publishing time")
+    parser.add_argument("--wake", type=float, default=0.025,
+                        help="STREAMER_SERVE_WAKE_SECONDS of the serve process")
     parser.add_argument("--webhooks", type=int, default=2000,
                         help="backlog of webhook deliveries (0: skip)")
     parser.add_argument("--webhook-rate", type=float, default=50.0,

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     serve_history: int = Field(5000, ge=10)  # newest events held for resume, feeds, `?last=`
     serve_client_buffer: int = Field(1000, ge=1)  # events a client may lag before it is dropped
     serve_heartbeat_seconds: float = Field(15.0, gt=0.0)
+    serve_wake_seconds: float = Field(0.025, ge=0.0, le=1.0)  # clients woken at most this often
     webhooks_file: Path | None = None  # TOML subscriptions; ${NAME} is taken from the env
     webhook_timeout_seconds: float = Field(10.0, gt=0.0)
     webhook_backoff_seconds: float = Field(1.0, gt=0.0)  # first retry; doubles, with jitter

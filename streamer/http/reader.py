@@ -17,9 +17,6 @@ from streamer.settings import Settings
 
 log = logging.getLogger("streamer.serve")
 
-# Clients are woken at most this often: events arriving one by one reach a thousand clients in
-# a few dozen wake-ups a second, not one per event each.
-PUBLISH_EVERY = 0.025
 _FETCH = {"fetch_max_wait_ms": 100, "max_partition_fetch_bytes": 4 * 1024 * 1024}
 
 
@@ -88,10 +85,13 @@ class Reader:
         assert self.window is not None
         window, read, age = self.window, self.metrics.read, self.metrics.read_age
         loop = asyncio.get_running_loop()
+        # clients are woken at most every `every` seconds: events arriving one by one reach a
+        # thousand clients in a few wake-ups a second each, not one per event
+        every = self.settings.serve_wake_seconds
         pending, published = False, 0.0
         try:
             while True:
-                wait = PUBLISH_EVERY - (loop.time() - published) if pending else 1.0
+                wait = every - (loop.time() - published) if pending else 1.0
                 batches = await self.consumer.getmany(timeout_ms=max(1, int(wait * 1000)))
                 now = time.time()
                 for tp, records in batches.items():
@@ -100,7 +100,7 @@ class Reader:
                         age.observe(max(0.0, now - r.timestamp / 1000))
                     read.inc(len(records))
                 pending = pending or bool(batches)
-                if pending and loop.time() - published >= PUBLISH_EVERY:
+                if pending and loop.time() - published >= every:
                     window.publish()
                     pending, published = False, loop.time()
                 if not self.ready.is_set() and all(

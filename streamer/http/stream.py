@@ -48,7 +48,7 @@ class Client:
             pos[entry.partition] = entry.offset + 1
             if tuple(pos) == entry.after:
                 self.position, self.at = None, entry.after
-        if not self.filter.matches(entry.event, entry.folded):
+        if self.filter.active and not self.filter.matches(entry.event, entry.folded):
             return None
         if self.position is None:
             return entry.frame
@@ -102,6 +102,8 @@ async def follow(client: Client, window: Window, buffer: int, on_sent: Callable[
                 await refill(client)
                 client.seq = window.base  # no await since refill's last look at the window
                 continue
+            if client.position is None and not client.filter.active:
+                await _send_joined(client, window, on_sent)
             frames: list[bytes] = []
             for entry in window.since(client.seq):
                 client.seq = entry.seq + 1
@@ -119,6 +121,17 @@ async def follow(client: Client, window: Window, buffer: int, on_sent: Callable[
                 client.waiting = False
     finally:
         window.watchers.discard(check)
+
+
+async def _send_joined(client: Client, window: Window, on_sent: Callable[[int], None]) -> None:
+    """The common case: a client at the window's position without a filter is sent every
+    entry, with the window's own ids, so the write is the same for all such clients."""
+    if client.seq == window.next_seq:
+        return
+    data, count, after = window.joined(client.seq)
+    client.seq, client.at = window.next_seq, after
+    await client.send(data)
+    on_sent(count)
 
 
 async def _send(client: Client, frames: list[bytes], on_sent: Callable[[int], None]) -> None:

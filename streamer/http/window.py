@@ -54,7 +54,8 @@ class Window:
         self.by_id: dict[str, Entry] = {}
         self.watchers: set[Callable[[int], None]] = set()  # called with next_seq per batch
         self.on_skip = on_skip  # a record that was not event JSON (also logged)
-        self._wake: asyncio.Future[None] | None = None
+        self._waiting: list[asyncio.Future[None]] = []
+        self._joined: dict[tuple[int, int], tuple[bytes, int, tuple[int, ...]]] = {}
 
     @property
     def next_seq(self) -> int:
@@ -90,18 +91,32 @@ class Window:
 
     def publish(self) -> None:
         """Wake every waiting client, and let watchers (the slow-client check) look."""
-        if self._wake is not None and not self._wake.done():
-            self._wake.set_result(None)
-        self._wake = None
+        waiting, self._waiting = self._waiting, []
+        self._joined.clear()
+        for future in waiting:
+            if not future.done():  # a cancelled client's future is done
+                future.set_result(None)
         for watch in list(self.watchers):
             watch(self.next_seq)
 
     async def wait(self, seq: int) -> None:
-        """Return once an entry numbered `seq` or later exists."""
+        """Return once an entry numbered `seq` or later exists (a future of its own per
+        client: cancelling one client's wait touches no other)."""
         while self.next_seq <= seq:
-            if self._wake is None:
-                self._wake = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._wake)
+            future = asyncio.get_running_loop().create_future()
+            self._waiting.append(future)
+            await future
+
+    def joined(self, seq: int) -> tuple[bytes, int, tuple[int, ...]]:
+        """The messages of every entry from `seq` to the end as one write, how many, and the
+        position after them: what each client at `seq` without a filter is sent, joined once
+        for all of them (per batch: cleared by `publish`)."""
+        key = (seq, self.next_seq)
+        found = self._joined.get(key)
+        if found is None:
+            frames = [e.frame for e in self.since(seq)]
+            found = self._joined[key] = (b"".join(frames), len(frames), self.entries[-1].after)
+        return found
 
     def since(self, seq: int) -> Iterator[Entry]:
         """Entries from `seq` on (ValueError if they were trimmed already)."""

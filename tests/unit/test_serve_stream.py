@@ -204,3 +204,16 @@ def test_an_odd_kind_cannot_add_lines_to_the_stream() -> None:
     lines = entry.frame.decode().split("\r\n")
     assert lines[1] == "event: message"
     assert [line.split(":")[0] for line in lines] == ["id", "event", "data", "", ""]
+
+
+def test_clients_at_one_place_share_one_write_that_misses_nothing_appended_later() -> None:
+    window = Window(100, [0])
+    fill(window, [(0, event(i)) for i in range(3)])
+    first, count, _ = window.joined(1)
+    assert count == 2
+    assert window.joined(1)[0] is first  # joined once for every client at seq 1
+    window.append(0, 3, 1, json.dumps(event(3)).encode())  # more of the batch, not published
+    later, count, after = window.joined(1)
+    assert count == 3
+    assert later.startswith(first)
+    assert after == (4,)
