@@ -183,11 +183,10 @@ def compare(outcome: Outcome, expected: dict[str, list[str]], events: list[Any],
     outcome.expected = sum(map(len, expected.values()))
     outcome.seen = len(events)
     got: dict[str, list[Any]] = defaultdict(list)
-    home = {normalise_source(s): p for s, p in parts.items()}  # as events name their source
     for rec in events:
         event = json.loads(rec.value)
         got[event["source"]].append((rec, event))
-        if rec.partition != home.get(event["source"], -1):
+        if rec.partition != parts.get(event["source"], -1):
             outcome.misplaced += 1
     for source in sorted(set(expected) | set(got)):
         want = expected.get(source, [])
