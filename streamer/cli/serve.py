@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_flag(parser, "serve_client_buffer",
                      help="events a client may lag behind before it is dropped")
     add_setting_flag(parser, "serve_heartbeat_seconds", help="SSE heartbeat interval")
+    add_setting_flag(parser, "serve_wake_seconds",
+                     help="wake SSE clients at most this often (new events wait that long)")
     add_setting_flag(parser, "webhook_timeout_seconds", help="timeout of one webhook delivery")
     add_setting_flag(parser, "webhook_backoff_seconds",
                      help="first retry delay of a failed webhook (doubles, with jitter)")
