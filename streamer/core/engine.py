@@ -35,7 +35,7 @@ EVICT_EVERY_SECONDS = 60.0
 MAX_RECENT_OVERFLOW = 4096
 # A known wording that left the page this shortly before a new one came, and is not on the
 # same page, may have been reworded in place (see match.decide's `replaced`).
-REWORD_WINDOW_SECONDS = 24 * 3600.0
+REWORD_WINDOW_SECONDS = 72 * 3600.0
 
 
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:

@@ -137,6 +137,14 @@ def _far_apart(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     return len(a & b) + MAX_TYPOS < MIN_SHARED * min(len(a), len(b))
 
 
+# Words that stand for or qualify a figure: "kills over 40" -> "kills nearly 50", "162" -> "scores".
+QUANTITIES = frozenset(
+    "nearly almost about around approximately over past least more than fewer less under up "
+    "some several many dozens scores hundreds thousands millions huge record top "
+    "fast mehr als über rund knapp fast dutzende hunderte tausende "
+    "près plus moins environ dizaines centaines milliers "
+    "casi más menos unos decenas cientos miles".split()
+)
 MIN_KEPT = 0.7  # a shortened repeat dropping words here and there keeps this much of the known
 SHORT_BODY = 4  # content words: a body this short does not identify a story on its own
 
@@ -196,7 +204,11 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     known_size = max(sum(b.values()), 1)
     same = ", ".join(evidence)
 
-    if new_words and known_words:
+    if (new_figs or known_figs) and (new_words or known_words) and (
+            new_words | known_words) <= QUANTITIES and shared / known_size >= MIN_SHARED:
+        verdict, why = (Verdict.REVISED, f"figures changed: {_few(known_figs | known_words)} -> "
+                        f"{_few(new_figs | new_words)}")
+    elif new_words and known_words:
         if replaced and reworded(new, known, new_words, known_words, new_figs | known_figs,
                                   shared):
             verdict, why = (Verdict.REVISED,

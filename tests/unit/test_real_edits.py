@@ -151,3 +151,10 @@ def test_a_site_profile_adds_its_own_labels_synonyms_and_language(tmp_path: Path
     assert [d.verdict for d in decisions] == [Verdict.NEW, Verdict.DUPLICATE]
     assert "label added: Kurz gemeldet" in decisions[1].reason
     assert "synonym: regierungschefin~kanzlerin" in decisions[1].reason
+
+
+def test_a_figure_given_another_way_is_a_revision() -> None:
+    pages = run(("Ferry capsizes off the coast, over 40 passengers missing",),
+                ("Ferry capsizes off the coast, nearly 50 passengers missing",))
+    assert pages[1][0].verdict is Verdict.REVISED
+    assert pages[1][0].reason.startswith("figures changed")
