@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -153,6 +154,29 @@ async def test_worker_publish_and_tail_work_over_tls(
     output = await round_trip(listener, sasl_ssl_env(user, password, cafile), password,
                               kafka_bootstrap, new_topics, tmp_path)
     assert "(SASL_SSL)" in output
+
+
+async def test_topics_create_and_describe_over_tls(kafka_ssl_bootstrap: SaslSsl) -> None:
+    """`streamer topics` connects like the worker (SASL_SSL): creates the four topics once."""
+    listener, user, password, cafile = kafka_ssl_bootstrap
+    tag = uuid.uuid4().hex[:8]
+    env = {**sasl_ssl_env(user, password, cafile), "STREAMER_INPUT_TOPIC": f"tls-{tag}-in",
+           "STREAMER_OUTPUT_TOPIC": f"tls-{tag}-ev", "STREAMER_DLQ_TOPIC": f"tls-{tag}-dlq",
+           "STREAMER_APP_ID": f"tls-{tag}", "STREAMER_TOPIC_PARTITIONS": "2"}
+    first = await asyncio.to_thread(cli, "topics", "create", "--bootstrap-servers", listener,
+                                    env=env)
+    assert first.returncode == 0, first.stderr
+    assert f"created tls-{tag}-in, tls-{tag}-ev, tls-{tag}-dlq, tls-{tag}-dedup-state" in (
+        first.stderr)
+    again = await asyncio.to_thread(cli, "topics", "create", "--bootstrap-servers", listener,
+                                    env=env)
+    assert again.returncode == 0, again.stderr
+    assert "all topics exist" in again.stderr
+    rows = {line.split()[0]: line for line in again.stdout.splitlines()}
+    assert "partitions=2" in rows[f"tls-{tag}-in"]
+    assert "cleanup.policy=compact" in rows[f"tls-{tag}-dedup-state"]
+    assert "partitions=1" in rows[f"tls-{tag}-dlq"]
+    assert_clean(first.stdout + first.stderr + again.stdout + again.stderr, password)
 
 
 async def test_wrong_password_is_one_clear_error_without_a_traceback(
