@@ -26,8 +26,8 @@ class Serve:
     """`python -m streamer serve` on a free port, STREAMER_* from `env` only, output in `log`."""
 
     def __init__(self, bootstrap: str, topic: str, log: Path,
-                 env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+                 env: dict[str, str] | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         base = {k: v for k, v in os.environ.items() if not k.startswith("STREAMER_")}
@@ -66,8 +66,9 @@ class Serve:
 
 @contextlib.asynccontextmanager
 async def serving(bootstrap: str, topic: str, tmp_path: Path, name: str = "serve",
-                  env: dict[str, str] | None = None) -> AsyncIterator[Serve]:
-    server = Serve(bootstrap, topic, tmp_path / f"{name}.log", env)
+                  env: dict[str, str] | None = None, port: int | None = None
+                  ) -> AsyncIterator[Serve]:
+    server = Serve(bootstrap, topic, tmp_path / f"{name}.log", env, port)
     try:
         await server.wait_ready()
         yield server

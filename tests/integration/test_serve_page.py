@@ -1,5 +1,6 @@
 """The ticker page in a real headless browser (Debian's chromium, installed by .ci/run):
-events appear live, newest first; a revision links its original; markup is shown as text."""
+events appear live, newest first; a revision links its original; markup is shown as text;
+after serve restarts the page reconnects and goes on from its last event."""
 
 from __future__ import annotations
 
@@ -58,3 +59,15 @@ async def test_the_page_shows_events_live_revisions_linked_markup_as_text(
         await page.wait_for(f"{ITEMS}.length === 3")
         if os.environ.get("STREAMER_SCREENSHOT"):  # refresh docs/ticker.png
             await page.screenshot(SCREENSHOT)
+
+        # serve restarts: the page says so, reconnects and goes on from its last event
+        server.stop()
+        await page.wait_for("!!document.querySelector('.status.down')")
+        during = make_event(4, "news.example", first_seen="2026-12-01T10:02:00Z",
+                            text="Police: the shooter was arrested")
+        await produce(kafka_bootstrap, topic, [during])
+        async with serving(kafka_bootstrap, topic, tmp_path, "again", port=server.port):
+            await page.wait_for(f"{ITEMS}.length === 4 && !!document.querySelector('.status.live')",
+                                timeout=30)
+            ids = await page.evaluate(f"{ITEMS}.map(li => li.id)")
+        assert ids == [f"e-{e['event_id']}" for e in (during, revised, markup, old)]
