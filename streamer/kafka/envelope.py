@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from streamer.codec import BadRecord, encode_event, make_snapshot
 from streamer.core.model import Event, Snapshot
@@ -75,7 +74,7 @@ def snapshot_from_record(value: bytes | None, headers: Headers | None, timestamp
     if fetched is None:
         if timestamp is None or timestamp < 0:
             raise BadRecord("raw page without fetched_at header or record timestamp")
-        fetched = datetime.fromtimestamp(timestamp, tz=UTC)
+        fetched = timestamp  # (epoch seconds: checked against the accepted range like a header)
     else:
         fetched = _number_or_text(str(fetched))
     return make_snapshot(url=page["url"], fetched_at=fetched, content=content,
