@@ -1,6 +1,6 @@
 """WARC throughput of `streamer dedup`: a `.warc.gz` crawl of our own making, read end to end.
 
-    python bench/warc_bench.py [--size-gb 1.0] [--sites 40] [--seed 1]
+    python bench/warc_bench.py [--size-gb 1.0] [--sites 40] [--seed 1] [--reader-only]
 
 Writes a crawl of news front pages (~80 KB of HTML each, a BREAKING ticker that gains a flash now
 and then, words drawn at random: it compresses less than real pages, about 1.7:1) in a temporary
@@ -8,8 +8,10 @@ directory with warcio's writer, the way crawlers write them: a request record be
 response, one response in 50 a 404, one capture in 10 a revisit of the URL's last page. Then
 runs `streamer dedup` on it in a subprocess and reports pages/s, MB/s (of the file and of the
 page bodies) and the child's RSS, sampled through the run (it should stay flat: records are
-streamed) and its peak. The file is
-deleted afterwards. Needs the disk space and a quiet machine; says the load average.
+streamed; the engine's own state grows until its TTL window is full) and its peak, with the
+flashes alive at the end. `--reader-only` reads the file with the WARC adapter alone, in this
+process, and samples RSS every 5,000 records: what the input side holds. The file is deleted
+afterwards. Needs the disk space and a quiet machine; says the load average.
 """
 
 from __future__ import annotations
@@ -110,11 +112,29 @@ def _rss_kb(pid: int) -> int | None:
     return None
 
 
+def _read_only(path: Path, size: int) -> int:
+    from streamer.inputs.warc import read_warc
+
+    base, marks, records = _rss_kb(os.getpid()) or 0, [], 0
+    t = time.perf_counter()
+    for _ in read_warc(path, max_bytes=5 * 1024 * 1024):
+        records += 1
+        if records % 5000 == 0:
+            marks.append((_rss_kb(os.getpid()) or 0) // 1024)
+    took = time.perf_counter() - t
+    print(f"WARC adapter alone: {records:,} records in {took:.1f} s = {size / 1e6 / took:.1f} MB/s "
+          f"of .warc.gz; RSS {base // 1024} MB before, every 5,000 records: {marks} MB")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-gb", type=float, default=1.0)
     parser.add_argument("--sites", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reader-only", action="store_true",
+                        help="time the WARC adapter alone (no engine), RSS every 5,000 records")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="warc_bench-") as tmp:
@@ -124,6 +144,8 @@ def main() -> int:
         size = path.stat().st_size
         print(f"wrote {size / 1e6:,.0f} MB ({pages:,} pages incl. revisits, "
               f"{body_bytes / 1e6:,.0f} MB of HTML) in {time.perf_counter() - t:.0f} s")
+        if args.reader_only:
+            return _read_only(path, size)
         t = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamer", "dedup", str(path), "--summary-json"],
@@ -141,7 +163,7 @@ def main() -> int:
     print(f"streamer dedup: {summary['snapshots']:,} snapshots in {took:.1f} s = "
           f"{summary['snapshots'] / took:,.0f} pages/s, {size / 1e6 / took:.1f} MB/s of .warc.gz, "
           f"{body_bytes / 1e6 / took:.1f} MB/s of HTML; exit {proc.returncode}; "
-          f"skipped {summary['skipped']}")
+          f"{summary['live_flashes']:,} flashes alive at the end; skipped {summary['skipped']}")
     if samples:  # (at least one: the run takes longer than a sample interval)
         n = len(samples)
         marks = [samples[min(n - 1, int(n * f))] for f in (0.1, 0.25, 0.5, 0.75, 0.95)]
