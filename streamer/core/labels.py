@@ -79,9 +79,17 @@ def looks_like_speaker(head: str) -> bool:
     if not head.isascii() and _ARABIC_SCRIPT.search(head):
         return True
     words = head.split()
+    if not words or words[0][:1].isdigit():  # "...: 36 Verletzte" is a figure, not a source
+        return False
     if len(words) <= 2 and any(w[:1].isupper() for w in words):
         return True
-    return any(w in _SPEAKER_WORDS for w in _WORD.findall(head.casefold()))
+    return any(w in _SPEAKER_WORDS or w.endswith(_COMPOUND_ENDS)
+               for w in _WORD.findall(head.casefold()))
+
+
+# German (and Dutch...) speakers are compounds: Regierungssprecher, Innenministerium.
+_COMPOUND_ENDS = ("sprecher", "sprecherin", "ministerium", "minister", "polizei", "behörde",
+                  "regierung", "korrespondent")
 
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")

@@ -158,3 +158,9 @@ def test_a_figure_given_another_way_is_a_revision() -> None:
                 ("Ferry capsizes off the coast, nearly 50 passengers missing",))
     assert pages[1][0].verdict is Verdict.REVISED
     assert pages[1][0].reason.startswith("figures changed")
+
+
+def test_a_figure_after_the_colon_is_no_source_and_german_speakers_are_compounds() -> None:
+    assert clean_line("Großbrand in einer Lagerhalle in Köln: 36 Verletzte").attribution is None
+    assert clean_line("regierungssprecher: Neue Regeln ab Januar").attribution == (
+        "regierungssprecher")
