@@ -101,3 +101,47 @@ async def test_a_worker_whose_engine_is_gone_ends_within_a_bounded_time(
         took = time.monotonic() - start
     assert code == 1, worker.output()
     assert took < 30, f"the worker took {took:.0f} s to end after its engine died"
+
+
+async def test_a_restore_skips_corrupt_state_records_and_completes(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from streamer.codec import make_snapshot
+    from streamer.core.engine import Deduplicator
+    from streamer.core.state import drain_changes
+    from streamer.kafka.statekeys import state_key
+
+    topics = await new_topics(3, config=KEEP)
+    [state] = await new_topics(1, config={"cleanup.policy": "compact", **KEEP})
+    known = "Dutch Police: Rotterdam shooter arrested"
+    engine = Deduplicator()
+    engine.process(make_snapshot(url="https://alpha.example/live", fetched_at=iso(T0),
+                                 content=page(known)))
+    records = [(state_key(r.source, r.cid), json.dumps(r.value).encode())
+               for r in drain_changes(engine)]
+    corrupt = [(state_key("alpha.example", 7), b"{truncated"),
+               (state_key("alpha.example", 8), b"[1, 2, 3]"),
+               (state_key("alpha.example", 9), json.dumps({"event_id": "x", "last_seen": "soon"})
+                .encode()),
+               (b"\xff\xfe", b"{}")]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for key, value in [*corrupt[:2], *records, *corrupt[2:]]:
+            await producer.send_and_wait(state, value, key=key, partition=0)
+    finally:
+        await producer.stop()
+    await produce_cases(kafka_bootstrap, topics[0], [
+        good("alpha.example", page("Ministry: bridge reopened in Tyre", known),
+             T0 + timedelta(minutes=5))])
+    async with running_worker(kafka_bootstrap, topics, tmp_path,
+                              env={"STREAMER_STATE_TOPIC": state}) as worker:
+        await worker.wait_ready()
+        await wait_committed(kafka_bootstrap, worker.app_id, topics[0], worker)
+        events = [json.loads(r.value)["text"] for r in await read_all(kafka_bootstrap, topics[1])]
+        assert worker.stop() == 0, worker.output()
+    assert events == ["Ministry: bridge reopened in Tyre"]  # the restored flash is known
+    log = worker.output(100_000)
+    assert "skipped state record" in log
+    assert "offset 0" in log  # key and offset name the record

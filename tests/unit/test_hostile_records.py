@@ -232,3 +232,29 @@ def test_a_byte_order_mark_hides_neither_a_ticker_nor_a_record(
 def test_an_envelope_of_the_same_snapshot_round_trips() -> None:
     s = snap(TICKER)
     assert decode_snapshot(encode_snapshot(s)) == s
+
+
+def test_a_crashed_worker_is_ended_whatever_its_shutdown_waits_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from streamer.cli import run
+
+    ended = threading.Event()
+    codes: list[int] = []
+
+    def fake_exit(code: int) -> None:
+        codes.append(code)
+        ended.set()
+
+    class App:
+        crash_reason: BaseException | None = None
+
+    app = App()
+    monkeypatch.setattr(run.os, "_exit", fake_exit)
+    run._end_after_crash(app, 0.2)
+    time.sleep(0.7)
+    assert not ended.is_set()  # no crash, no exit
+    app.crash_reason = RuntimeError("engine gone")  # and then the shutdown hangs
+    assert ended.wait(5)
+    assert codes == [1]
