@@ -38,7 +38,7 @@ json_values = st.recursive(
                                                                 max_size=3),
     max_leaves=8)
 pages = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=12), max_size=40).map("".join)
-times = st.sampled_from(TIMES) | st.text(max_size=40) | st.integers() | st.floats()
+times = st.sampled_from(TIMES) | st.text(max_size=40) | st.integers(-2**63, 2**63 - 1) | st.floats()
 urls = st.sampled_from(URLS) | st.text(max_size=40).map(lambda t: f"http://{t}/")
 envelopes = st.fixed_dictionaries(
     {"url": urls, "fetched_at": times, "content": pages},
