@@ -30,6 +30,7 @@ READER = web.AppKey("reader", Reader)
 METRICS = web.AppKey("metrics", ServeMetrics)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
+RETRY = b"retry: 2000\r\n\r\n"  # browsers reconnect 2 s after a lost stream
 _STATIC = {"/": ("index.html", "text/html"), "/ticker.js": ("ticker.js", "text/javascript"),
            "/ticker.css": ("ticker.css", "text/css")}
 # The page loads nothing from elsewhere and runs no inline script.
@@ -126,6 +127,7 @@ async def sse(request: web.Request) -> web.StreamResponse:
 
     resp = EventSourceResponse(ping_interval=settings.serve_heartbeat_seconds)
     await resp.prepare(request)
+    await resp.write(RETRY)
 
     async def send(frames: bytes) -> None:
         # EventSourceResponse.send formats one message; the window formats each message once

@@ -99,7 +99,7 @@ function connect() {
     // e.g. after an error status: then reconnect here, from the last event received.
     if (stream.readyState === EventSource.CLOSED) {
       setStatus("reconnecting…", "down");
-      retryTimer = setTimeout(connect, 3000);
+      retryTimer = setTimeout(connect, 2000);
     } else {
       setStatus("reconnecting…", "down");
     }
