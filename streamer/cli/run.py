@@ -43,25 +43,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from streamer.kafka.app import create_app
+    from streamer.kafka.app import create_app, new_engine
     from streamer.kafka.startup import NotReadyServer, prepare
     from streamer.kafka.topics import TopicLayoutError
 
+    # One event loop for the wait and for faust: the engine process starts (imports, ~2 s)
+    # while the worker waits for Kafka and its topics, and is ready when the first records come.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    engine = new_engine(settings)
+    warm = loop.create_task(engine.start())
+    warm.add_done_callback(lambda f: f.cancelled() or f.exception())  # (raised to its users)
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
-        app = create_app(settings)  # (before the wait: it starts sooner once Kafka is there)
+        app = create_app(settings, engine=engine)
         with NotReadyServer(settings.web_host, settings.web_port) as health, _stop_on_sigterm():
-            asyncio.run(prepare(settings, health, settings.create_topics))
+            loop.run_until_complete(prepare(settings, health, settings.create_topics))
     except _Stopped:
         print("streamer run: stopped while waiting for Kafka", file=sys.stderr)
-        return 0
+        code = 0
     except TopicLayoutError as exc:
         print(f"streamer run: {exc}", file=sys.stderr)
-        return 2
+        code = 2
     except (OSError, ValueError) as exc:
         print(f"streamer run: {exc}", file=sys.stderr)
-        return 2
-    return execute(app)
+        code = 2
+    else:
+        return execute(app)
+    loop.run_until_complete(asyncio.wait([warm]))
+    loop.run_until_complete(engine.close())
+    loop.close()
+    return code
 
 
 class _Stopped(Exception):

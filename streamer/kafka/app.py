@@ -30,7 +30,7 @@ from faust.exceptions import ProducerSendError
 
 from streamer.core.model import Event, Snapshot
 from streamer.kafka.acks import InOrderAcks, when_delivered
-from streamer.kafka.engineclient import EngineError, engine_for
+from streamer.kafka.engineclient import Engine, EngineError, engine_for
 from streamer.kafka.envelope import OutRecord, dlq_record, event_record
 from streamer.kafka.metrics import CONTENT_TYPE, worker_metrics
 from streamer.kafka.statestore import StateStore
@@ -47,11 +47,10 @@ REVOKE_WAIT_SECONDS = 5.0  # for records and state writes in flight when partiti
 MAX_IN_FLIGHT = 1000  # records sent to the engine process and not published yet
 
 
-def state_store(settings: Settings) -> StateStore:
-    """The dedup engine (in its own process unless `engine_in_process`) for every source this
-    worker is assigned, its state kept in Kafka."""
-    return StateStore(settings, engine_for(settings.dedup(), settings.engine_in_process,
-                                           settings.log_format))
+def new_engine(settings: Settings) -> Engine:
+    """The dedup engine for every source this worker is assigned: in its own process unless
+    `engine_in_process`. Not started yet."""
+    return engine_for(settings.dedup(), settings.engine_in_process, settings.log_format)
 
 
 def broker_urls(settings: Settings) -> list[str]:
@@ -83,10 +82,11 @@ class Health:
 
 
 def create_app(settings: Settings, process: Process | None = None,
-               clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> faust.App:
-    """A faust app wired to `settings`: the dedup engine with durable state, or `process` (a
-    stateless stand-in, for the benchmark's no-dedup baseline)."""
-    store = None if process is not None else state_store(settings)
+               clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+               engine: Engine | None = None) -> faust.App:
+    """A faust app wired to `settings`: the dedup engine (`engine`, or a new one) with its state
+    kept in Kafka, or `process` (a stateless stand-in, for the benchmark's no-dedup baseline)."""
+    store = None if process is not None else StateStore(settings, engine or new_engine(settings))
     process_stub = process
     record_limit = settings.max_snapshot_bytes + RECORD_OVERHEAD
     app = faust.App(
