@@ -40,7 +40,12 @@ def is_warc(path: Path) -> bool:
 def read_warc(path: Path, *, max_bytes: int) -> Iterator[Item]:
     """`(file@offset, snapshot | BadRecord | Skipped)` for every record of the file, in order."""
     name = str(path)
-    with path.open("rb") as fh:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        yield name, BadRecord(f"cannot read: {exc.strerror}")
+        return
+    with fh:
         magic = GZIP_MAGIC if fh.read(2) == GZIP_MAGIC[:2] else WARC_MAGIC
         start, floor, reported = 0, 0, False
         captures = Captures(KEPT_CHARS)

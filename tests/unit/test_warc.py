@@ -194,3 +194,16 @@ def test_a_revisit_of_a_capture_not_read_or_of_another_payload_is_not_a_page(
     items = [item for _, item in read_warc(path, max_bytes=1 << 20)]
     assert isinstance(items[0], Snapshot)
     assert str(items[1]) == "revisit of a capture not read before (unchanged page)"
+
+
+
+def test_an_unreadable_warc_is_a_bad_record(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_warc(tmp_path / "locked.warc", crawl(), gz=False)
+
+    def refuse(self: Path, *args: object, **kw: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)  # (chmod 0 does not stop root, who runs CI)
+    assert [(o, str(i)) for o, i in read_warc(path, max_bytes=1 << 20)] == [
+        (str(path), "cannot read: Permission denied")]
