@@ -137,7 +137,15 @@ async def sse(request: web.Request) -> web.StreamResponse:
         await resp.write(frames)
 
     client.send = send
-    client.abort = request.transport.abort if request.transport else client.abort
+    transport = request.transport
+
+    def drop() -> None:  # the window found it a buffer behind while writing
+        metrics.dropped.inc()
+        log.info("serve: dropped a client %d events behind", settings.serve_client_buffer)
+        if transport is not None:
+            transport.abort()
+
+    client.abort = drop
 
     async def refill(c: Client) -> None:
         await catch_up(c, window, settings, reader.topic)
@@ -150,12 +158,8 @@ async def sse(request: web.Request) -> web.StreamResponse:
             client.seq = -1  # before the window: follow refills from Kafka first
         await follow(client, window, settings.serve_client_buffer, metrics.events_sent.inc,
                      refill)
-    except Dropped:
-        metrics.dropped.inc()
-        log.info("serve: dropped a client %s buffer behind", settings.serve_client_buffer)
-    except (ConnectionError, RuntimeError):
-        if client.dropped:
-            metrics.dropped.inc()
+    except (Dropped, ConnectionError, RuntimeError):
+        pass  # the client went away, or was dropped (counted by drop)
     except KafkaUnavailable as exc:  # reading from before the window: the client retries
         log.warning("serve: a client's catch-up from Kafka failed: %s", exc)
     finally:

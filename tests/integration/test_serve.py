@@ -4,6 +4,7 @@ replica without gap or repeat (also from before its window), heartbeats, the fee
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import aiohttp
@@ -109,3 +110,35 @@ async def test_feeds_validate_page_and_link_revisions(
             assert resp.status == 400
         async with http.get(server.url + "/events", headers={"Last-Event-ID": "x"}) as resp:
             assert resp.status == 400
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_the_others_get_everything(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    (topic,) = await new_topics(partitions=2)
+    env = {"STREAMER_SERVE_CLIENT_BUFFER": "100"}
+    async with serving(kafka_bootstrap, topic, tmp_path, env=env) as server, \
+            aiohttp.ClientSession() as http:
+        stuck = socket.socket()  # asks for the stream, then never reads
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.connect(("127.0.0.1", server.port))
+        stuck.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            async with http.get(server.url + "/events") as resp:
+                await asyncio.sleep(0.5)
+                filler = "x" * 2000
+                events = [make_event(n, text=f"flash {n} {filler}") for n in range(3000)]
+                producing = asyncio.create_task(produce(kafka_bootstrap, topic, events))
+                got = []
+                async with asyncio.timeout(60):
+                    async for msg in sse_messages(resp):
+                        assert msg.data is not None
+                        got.append(msg.data["event_id"])
+                        if len(got) == len(events):
+                            break
+                await producing
+            assert got == [e["event_id"] for e in events]
+            async with http.get(server.url + "/metrics") as resp:
+                metrics = await resp.text()
+            assert "streamer_serve_clients_dropped_total 1.0" in metrics
+        finally:
+            stuck.close()
