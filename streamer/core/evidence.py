@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
@@ -38,6 +39,7 @@ def _acronym(short: list[str], long_: list[str]) -> bool:
             and short[0] == "".join(w[0] for w in long_))
 
 
+@lru_cache(maxsize=16384)  # the same pairs of leftovers come back with every repeat wording
 def _word_pair(a: str, b: str, lang: str, extra: Groups) -> str | None:
     """Why two single words are the same word, or None."""
     if a.isdigit() or b.isdigit():

@@ -187,9 +187,15 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     shared = sum((a & b).values())
     only_new, only_known = a - b, b - a
     typos = _align(only_new, only_known)
-    paired, evidence = pair_off(only_new, only_known, new.tokens, known.tokens,
-                                new.lang if new.lang == known.lang else "en", new.synonyms)
-    shared += typos + paired
+    shared += typos
+    paired, evidence = 0, list[str]()
+    # Every verdict but "different" needs 60% of the shorter side shared: pairing off more
+    # words can only help when it could get there (most candidates are unrelated lines).
+    if shared + min(len(only_new), len(only_known)) >= MIN_SHARED * min(
+            sum(a.values()), sum(b.values())):
+        paired, evidence = pair_off(only_new, only_known, new.tokens, known.tokens,
+                                    new.lang if new.lang == known.lang else "en", new.synonyms)
+    shared += paired
     moved = (_moved_attribution(only_new, new, known, stops)
              + _moved_attribution(only_known, known, new, stops))
     size = max(sum(a.values()), sum(b.values()), 1)
