@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     lsh_threshold: float = Field(0.25, gt=0.0, lt=1.0)
     ttl_hours: float = Field(72.0, gt=0.0)
     max_flashes_per_source: int = Field(200_000, ge=100)
-    max_flashes: int = Field(250_000, ge=100)  # all sources together (about 2 KB a flash)
+    max_flashes: int = Field(250_000, ge=100)  # all sources together (a source counts as 2)
     profiles: Path | None = None
 
     @model_validator(mode="after")

@@ -3,7 +3,9 @@
 Memory that an attacker controls stays bounded: a source is kept only while it has a flash (a
 page without one leaves nothing behind), and beyond `max_flashes` live flashes in all, the
 least recently active source loses its least recently seen flashes first (LRU across sources,
-besides each source's own cap). Saving state costs per changed source, not per source known.
+besides each source's own cap). A source itself counts as SOURCE_COST flashes toward that cap:
+its index costs about two flashes' memory (3 KB against 1.5 KB), so 100k sources of one flash
+each weigh what they take. Saving state costs per changed source, not per source known.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections import OrderedDict
 
 from streamer.core.index import SourceIndex
 from streamer.settings import DedupConfig
+
+SOURCE_COST = 2  # flashes' worth of memory an index takes before its first flash
 
 
 class Sources(OrderedDict[str, SourceIndex]):
@@ -48,9 +52,9 @@ class Sources(OrderedDict[str, SourceIndex]):
         else:
             self.pop(name, None)
         evicted = 0
-        while self.live > self.config.max_flashes and self:
+        while self.weight() > self.config.max_flashes and self:
             oldest, oldest_idx = next(iter(self.items()))
-            excess = self.live - self.config.max_flashes
+            excess = self.weight() - self.config.max_flashes
             dropped = oldest_idx.evict(float("-inf"), max(0, len(oldest_idx) - excess))
             self.live -= dropped
             evicted += dropped
@@ -58,6 +62,10 @@ class Sources(OrderedDict[str, SourceIndex]):
             if not oldest_idx:
                 del self[oldest]
         return evicted
+
+    def weight(self) -> int:
+        """What the global cap counts: the flashes, and each source as SOURCE_COST more."""
+        return self.live + SOURCE_COST * len(self)
 
     def _note(self, name: str, idx: SourceIndex) -> None:
         if not self.keep_changes:

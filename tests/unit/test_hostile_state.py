@@ -55,19 +55,27 @@ def test_pages_without_a_flash_leave_no_state_behind() -> None:
 
 
 def test_one_cap_bounds_the_flashes_of_all_sources_least_recently_active_first() -> None:
-    engine = Deduplicator(DedupConfig(max_flashes=100))
+    engine = Deduplicator(DedupConfig(max_flashes=140))  # a source counts as 2 flashes
     for s in range(50):
         engine.process(snap([flash(s * 10 + k) for k in range(5)], s, source=f"s{s}.example"))
-    assert engine.live_flashes() == 100
+    assert engine.live_flashes() == 100  # 20 sources of 5 flashes: 100 + 2 x 20 = 140
     # the 20 most recently active sources keep everything; the oldest lost theirs
     assert engine.process(snap([flash(490)], 60, source="s49.example")).events == []
     assert len(engine.process(snap([flash(0)], 61, source="s0.example")).events) == 1
-    assert engine.live_flashes() <= 100
+    assert engine.live_flashes() + 2 * len(engine.sources) <= 140
     assert "s1.example" not in engine.sources
 
 
+def test_many_sources_of_one_flash_each_are_bounded_too() -> None:
+    engine = Deduplicator(DedupConfig(max_flashes=300))
+    for s in range(1000):
+        engine.process(snap([flash(s)], s, source=f"s{s}.example"))
+    assert len(engine.sources) == 100  # each weighs its flash and 2 for its index
+    assert engine.live_flashes() == 100
+
+
 def test_a_source_emptied_by_the_cap_is_saved_as_tombstones() -> None:
-    engine = Deduplicator(DedupConfig(max_flashes=100))
+    engine = Deduplicator(DedupConfig(max_flashes=104))  # 100 flashes, 2 sources at 2 each
     engine.process(snap([flash(k) for k in range(5)], 0, source="old.example"))
     drain_changes(engine)
     engine.process(snap([flash(100 + k) for k in range(100)][:30], 1, source="new.example"))
