@@ -26,6 +26,7 @@ MIN_SHARED = 0.6
 
 
 _DIGIT = re.compile(r"\d")
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
 
 def _is_figure(token: str) -> bool:
@@ -48,8 +49,12 @@ def _mixed_stops(a: str, b: str) -> frozenset[str]:
 
 
 def _close(a: str, b: str) -> bool:
-    """A typo: one edit (insert, delete, substitute, swap) apart, for words of 4+ letters."""
-    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 4 or _is_figure(a) or _is_figure(b):
+    """A typo: one edit (insert, delete, substitute, swap) apart, for words of 4+ letters (a
+    letter dropped from a 4-letter Arabic word too: its article is folded away, `المجال` is
+    `مجال`, and a slip leaves 3)."""
+    shortest = min(len(a), len(b))
+    if abs(len(a) - len(b)) > 1 or _is_figure(a) or _is_figure(b) or shortest < 3 or (
+            shortest == 3 and (len(a) == len(b) or not _ARABIC_LETTER.match(a))):
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]

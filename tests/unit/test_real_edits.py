@@ -164,3 +164,9 @@ def test_a_figure_after_the_colon_is_no_source_and_german_speakers_are_compounds
     assert clean_line("Großbrand in einer Lagerhalle in Köln: 36 Verletzte").attribution is None
     assert clean_line("regierungssprecher: Neue Regeln ab Januar").attribution == (
         "regierungssprecher")
+
+
+def test_a_letter_dropped_from_a_short_arabic_word_is_a_typo() -> None:
+    first = "إغلاق المجال الجوي في مطار رامون خشية تسلل طائرة مسيرة"
+    second = "إغلاق المال الجوي في مطار رامون خشية تسلل طائرة مسيرة"
+    assert new_events(run((first,), (second,))) == [first]
