@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
-from streamer.core.model import Lexicon, Snapshot
+from streamer.core.model import DEFAULT_LEXICON, Lexicon, Snapshot
 from streamer.core.selectors import check_selectors, selected_lines
 
 
@@ -116,7 +116,8 @@ class Profiles:
 
 
 def _lexicon(profile: Profile) -> Lexicon:
-    return Lexicon(profile.language, profile.labels, profile.synonyms)
+    lexicon = Lexicon(profile.language, profile.labels, profile.synonyms)
+    return DEFAULT_LEXICON if lexicon == DEFAULT_LEXICON else lexicon
 
 
 def _profile(name: str, conf: dict[str, object]) -> Profile:

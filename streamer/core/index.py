@@ -63,16 +63,28 @@ def _clean(key: tuple[str, Lexicon]) -> Flash:
     return clean_line(*key)
 
 
-_cleaned = byte_lru(16 * 1024 * 1024, lambda key, flash: text_bytes(
-    key[0], flash.text, flash.body, flash.key, flash.tokens) + 200)(_clean)
+def _size(raw: str, flash: Flash) -> int:
+    return text_bytes(raw, flash.text, flash.body, flash.key, flash.tokens) + 200
+
+
+# Most sites have no lexicon of their own: their lines are cached by the line alone.
+_cleaned_default = byte_lru(16 * 1024 * 1024, _size)(clean_line)
+_cleaned = byte_lru(4 * 1024 * 1024, lambda key, flash: _size(key[0], flash))(_clean)
 
 
 def cleaned(raw: str, lexicon: Lexicon = DEFAULT_LEXICON) -> Flash:
     """`clean_line`, cached (by the line and the site's lexicon)."""
+    if lexicon is DEFAULT_LEXICON:
+        return _cleaned_default(raw)
     return _cleaned((raw, lexicon))
 
 
-cleaned.cache_clear = _cleaned.cache_clear  # type: ignore[attr-defined]
+def _clear() -> None:
+    _cleaned_default.cache_clear()  # type: ignore[attr-defined]
+    _cleaned.cache_clear()  # type: ignore[attr-defined]
+
+
+cleaned.cache_clear = _clear  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
