@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 
-_OPEN = "<html><body><div><h2>BREAKING</h2><ul><li>Dutch Police: Rotterdam shooter arrested"
+_OPEN = "<html><body><div><h2>BREAKING</h2><ul><li>Dutch Police: Rotterdam gunman arrested"
 
 
 def _fill(head: str, unit: str, n: int, tail: str = "") -> str:
@@ -34,7 +34,7 @@ PAGES: dict[str, tuple[str, Callable[[int], str]]] = {
     "html: open comments": ("text/html", lambda n: _fill(_OPEN, "<!--", n)),
     "html: tickers never closed": ("text/html",
                                    lambda n: _fill("<html><body>", "<h2>BREAKING</h2><ul><li>"
-                                                   "Dutch Police: shooter arrested</li>", n)),
+                                                   "Dutch Police: gunman arrested</li>", n)),
     "html: emoji window": ("text/html", lambda n: _fill(_OPEN + "</li><li>", "😀", n)),
 }
 
@@ -87,7 +87,7 @@ FRAGMENTS = [
     "BREAKING", "Breaking news:", "URGENT", "breaking", "\n", "\n\n", " ", "\t" * 50, "\r\n",
     "<h2>", "</h2>", "<ul>", "<li>", "</li>", "</ul>", "<div>", "</div>", "<p>", "<br/>", "<a",
     "<!", "<!--", "-->", "<script>", "</script>", "<style>", "<", ">", "&amp;", "&#0;",
-    "&#x110000;", "&lt;b&gt;", "Dutch Police: Rotterdam shooter arrested",
+    "&#x110000;", "&lt;b&gt;", "Dutch Police: Rotterdam gunman arrested",
     "Ceasefire in Gaza takes effect", "Health Ministry: 37 killed", "\u0639\u0627\u062c\u0644 | "
     "\u0642\u0635\u0641", "\u0969\u096d killed", "-5 degrees", "10\u00b3 cases",
     "\x1b[31m", "\u202e", "\u2028", "\U000e0041", "\x00", "\ufeff", "\U0001f600" * 50,

@@ -154,9 +154,9 @@ def format_event(event: Mapping[str, Any], style: Style = PLAIN,
                  fallback_ms: int | None = None) -> str:
     """One readable line, e.g.
 
-    2026-11-21 08:14:03Z  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #1a2b3c4d
-    2026-11-21 08:20:41Z  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam shooter
-        killed  (was: "Dutch Police: Rotterdam shooter arrested")  #77f0e2aa   (on one line)
+    2026-11-21 08:14:03Z  almayadeen.net  Dutch Police: Rotterdam gunman arrested  #1a2b3c4d
+    2026-11-21 08:20:41Z  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam gunman
+        killed  (was: "Dutch Police: Rotterdam gunman arrested")  #77f0e2aa   (on one line)
 
     The time is first_seen in UTC (as `--since` reads it back); the trailing `#id` is the
     event's id, which a later revision names, so `grep '#1a2b3c4d'` finds a flash and all its

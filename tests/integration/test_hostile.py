@@ -35,7 +35,7 @@ pytestmark = pytest.mark.timeout(180)
 
 def envelope(**fields: object) -> bytes:
     doc = {"url": "https://poison.example/live", "fetched_at": iso(T0),
-           "content": page("Dutch Police: Rotterdam shooter arrested"), **fields}
+           "content": page("Dutch Police: Rotterdam gunman arrested"), **fields}
     return json.dumps(doc).encode()
 
 
@@ -88,7 +88,7 @@ async def test_a_worker_whose_engine_is_gone_ends_within_a_bounded_time(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
     topics = await new_topics(3, config=KEEP)
     await produce_cases(kafka_bootstrap, topics[0],
-                        [good("alpha.example", page("Dutch Police: Rotterdam shooter arrested"),
+                        [good("alpha.example", page("Dutch Police: Rotterdam gunman arrested"),
                               T0)])
     async with running_worker(kafka_bootstrap, topics, tmp_path) as worker:
         await worker.wait_ready()
@@ -114,7 +114,7 @@ async def test_a_restore_skips_corrupt_state_records_and_completes(
 
     topics = await new_topics(3, config=KEEP)
     [state] = await new_topics(1, config={"cleanup.policy": "compact", **KEEP})
-    known = "Dutch Police: Rotterdam shooter arrested"
+    known = "Dutch Police: Rotterdam gunman arrested"
     engine = Deduplicator()
     engine.process(make_snapshot(url="https://alpha.example/live", fetched_at=iso(T0),
                                  content=page(known)))

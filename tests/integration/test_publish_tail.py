@@ -148,7 +148,7 @@ async def events_topic(kafka_bootstrap: str, new_topics: NewTopics) -> tuple[str
     ]
     events += [
         make_event(9, "bbc.co.uk", "Storm closes Rotterdam port", recent),
-        make_event(10, "almayadeen.net", "Dutch Police: Rotterdam shooter arrested",
+        make_event(10, "almayadeen.net", "Dutch Police: Rotterdam gunman arrested",
                    recent + timedelta(seconds=1), attribution="Dutch Police"),
         make_event(11, "almayadeen.net", "Old flash 3 about the harbour, two dead",
                    recent + timedelta(seconds=2), kind=Verdict.REVISED,
@@ -203,8 +203,8 @@ async def test_tail_readable_lines_mark_and_link_revisions(
     assert f"[REVISED of #{original}] Old flash 3 about the harbour, two dead" in revision
     assert '(was: "Old flash 3 about the harbour")' in revision
     assert any(line.endswith(f"#{original}") and "REVISED" not in line for line in lines)
-    shooter = next(line for line in lines if "shooter" in line)
-    assert "  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #0010feed" in shooter
+    gunman = next(line for line in lines if "gunman" in line)
+    assert "  almayadeen.net  Dutch Police: Rotterdam gunman arrested  #0010feed" in gunman
 
 
 @pytest.mark.parametrize(
@@ -269,7 +269,7 @@ async def test_tail_follows_new_events_and_stops_quietly_on_ctrl_c(
     assert proc.stderr is not None
     try:
         first = await asyncio.wait_for(proc.stdout.readline(), 60)
-        assert b"shooter" not in first
+        assert b"gunman" not in first
         assert b"two dead" in first  # the newest event, then it keeps following
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
         await producer.start()

@@ -64,7 +64,7 @@ async def test_the_page_shows_events_live_revisions_linked_markup_as_text(
         server.stop()
         await page.wait_for("!!document.querySelector('.status.down')")
         during = make_event(4, "news.example", first_seen="2026-12-01T10:02:00Z",
-                            text="Police: the shooter was arrested")
+                            text="Police: the gunman was arrested")
         await produce(kafka_bootstrap, topic, [during])
         async with serving(kafka_bootstrap, topic, tmp_path, "again", port=server.port):
             await page.wait_for(f"{ITEMS}.length === 4 && !!document.querySelector('.status.live')",

@@ -54,7 +54,7 @@ def invisible(ch: str) -> bool:
     (b'{"url": "https://news.example/live", "fetched_at": ', "invalid JSON"),
     (b'{"url": "https://news.example/live"} trailing', "invalid JSON"),
     (b"", "invalid JSON"),
-    (b"\xef\xbb\xbf" + envelope(page("Dutch Police: Rotterdam shooter arrested")), "invalid JSON"),
+    (b"\xef\xbb\xbf" + envelope(page("Dutch Police: Rotterdam gunman arrested")), "invalid JSON"),
     (b'{"url": "u", "fetched_at": "2025-03-01T08:00:00Z", "content": "\\ud800"}',
      "invalid JSON"),  # a lone surrogate escape
     (b'["https://news.example/live"]', "must be a JSON object"),
@@ -72,13 +72,13 @@ def test_malformed_json_is_a_bad_record_with_a_reason(value: bytes | None, reaso
 
 
 @pytest.mark.parametrize(("value", "headers", "reason"), [
-    (envelope(page("Police: shooter arrested")).replace(b"shooter", b"sh\xffooter"), [],
+    (envelope(page("Police: gunman arrested")).replace(b"gunman", b"gun\xffman"), [],
      "not UTF-8: undecodable byte at offset"),
     (page("Police: sh\udcffooter arrested").encode("utf-8", "surrogateescape"),
      [("url", b"https://raw.example/live")], "page is not UTF-8"),
-    (page("Police: shooter arrested").encode("utf-16"), [("url", b"https://raw.example/")],
+    (page("Police: gunman arrested").encode("utf-16"), [("url", b"https://raw.example/")],
      "page is not UTF-8"),
-    (page("Police: shooter arrested").encode("cp1256"), [("url", b"https://raw.example/")],
+    (page("Police: gunman arrested").encode("cp1256"), [("url", b"https://raw.example/")],
      None),  # plain ASCII in cp1256 is valid UTF-8: accepted
     (b"content", [("url", b"https://raw.example/\xc0\xaf")], "header 'url' is not UTF-8"),
 ])
@@ -121,7 +121,7 @@ def test_a_50_mb_page_is_refused_by_size_before_it_is_decoded_or_copied() -> Non
 
 
 def test_a_page_exactly_at_the_cap_is_processed() -> None:
-    value = envelope(page("Dutch Police: Rotterdam shooter arrested"))
+    value = envelope(page("Dutch Police: Rotterdam gunman arrested"))
     value = value[:-2] + b" " * (CAP - len(value)) + value[-2:]
     assert len(value) == CAP
     assert record(value).url == "https://news.example/live"
@@ -129,13 +129,13 @@ def test_a_page_exactly_at_the_cap_is_processed() -> None:
 
 # -- documented handling: processed, or counted, never an error --------------------------------
 HTML = ("<!doctype html><html><body><h1>News</h1><script>var t='BREAKING\\nfake';</script>"
-        "<h2>BREAKING</h2><ul><li>Dutch Police: Rotterdam shooter arrested</li>"
+        "<h2>BREAKING</h2><ul><li>Dutch Police: Rotterdam gunman arrested</li>"
         "<li>Heavy rain floods the port &amp; the old town</li></ul><p>More</p></body></html>")
 
 
 @pytest.mark.parametrize("content_type", [None, "text/html", "text/html; charset=utf-8"])
 def test_html_page_gives_the_same_events_as_its_text(content_type: str | None) -> None:
-    text = page("Dutch Police: Rotterdam shooter arrested", "Heavy rain floods the port & the "
+    text = page("Dutch Police: Rotterdam gunman arrested", "Heavy rain floods the port & the "
                 "old town")
     from_html = Deduplicator().process(snap(HTML, content_type=content_type)).events
     from_text = Deduplicator().process(snap(text)).events
@@ -148,9 +148,9 @@ def test_html_declared_as_text_is_text_its_markup_is_data() -> None:
     engine = Deduplicator()
     assert engine.process(snap(HTML, content_type="text/plain")).events == []  # no marker line
     assert engine.stats.no_ticker == 1
-    pretty = "<body>\nBREAKING\n<li>Dutch Police: Rotterdam <b>shooter</b> arrested</li>\n\n"
+    pretty = "<body>\nBREAKING\n<li>Dutch Police: Rotterdam <b>gunman</b> arrested</li>\n\n"
     [event] = engine.process(snap(pretty, content_type="text/plain")).events
-    assert event.text == "<li>Dutch Police: Rotterdam <b>shooter</b> arrested</li>"
+    assert event.text == "<li>Dutch Police: Rotterdam <b>gunman</b> arrested</li>"
 
 
 @pytest.mark.parametrize("content", [
@@ -191,7 +191,7 @@ def test_arabic_and_other_rtl_text_keeps_its_letters() -> None:
 
 def test_control_bidi_and_nul_characters_are_removed_from_events() -> None:
     hostile = [
-        "Dutch\u202e Police\u200b: Rotterdam\u0000 shooter arrested\u2066 today\ufeff",
+        "Dutch\u202e Police\u200b: Rotterdam\u0000 gunman arrested\u2066 today\ufeff",
         "Fire\x07 at the\x1b[31m harbour\x1b[0m, brigade says\x7f",
         "Court\u200f ruling\u2067 expected\u2069 on\x00 Monday\tmorning",
     ]
@@ -202,11 +202,11 @@ def test_control_bidi_and_nul_characters_are_removed_from_events() -> None:
         assert not any(invisible(ch) for ch in event.text + (event.attribution or ""))
         assert "  " not in event.text
     assert {e.text for e in events} == {
-        "Dutch Police: Rotterdam shooter arrested today",
+        "Dutch Police: Rotterdam gunman arrested today",
         "Fire at the[31m harbour[0m, brigade says",  # ESC gone: the rest is plain text
         "Court ruling expected on Monday morning",
     }
-    clean = ["Dutch Police: Rotterdam shooter arrested today",
+    clean = ["Dutch Police: Rotterdam gunman arrested today",
              "Court ruling expected on Monday morning"]
     assert engine.process(snap(page(*clean), WHEN + timedelta(minutes=1))).events == []
 
@@ -215,10 +215,10 @@ def test_control_bidi_and_nul_characters_are_removed_from_events() -> None:
 def test_unicode_line_separators_inside_a_flash_neither_split_nor_end_the_ticker(
         separator: str) -> None:
     lines = [f"Ministry: talks resume in Doha{separator}", f"Dutch Police:{separator} "
-             "Rotterdam shooter arrested", "Heavy rain floods the port"]
+             "Rotterdam gunman arrested", "Heavy rain floods the port"]
     events = Deduplicator().process(snap(page(*lines))).events
     assert sorted(e.text for e in events) == [
-        "Dutch Police: Rotterdam shooter arrested", "Heavy rain floods the port",
+        "Dutch Police: Rotterdam gunman arrested", "Heavy rain floods the port",
         "Ministry: talks resume in Doha"]
 
 
@@ -229,15 +229,15 @@ def test_persian_zero_width_non_joiner_is_kept() -> None:
 
 
 def test_nul_escaped_in_a_json_envelope_is_accepted_and_removed() -> None:
-    s = record(envelope(page("Police\u0000: shooter\u0000 arrested in Rotterdam")))
+    s = record(envelope(page("Police\u0000: gunman\u0000 arrested in Rotterdam")))
     [event] = Deduplicator().process(s).events
-    assert event.text == "Police: shooter arrested in Rotterdam"
+    assert event.text == "Police: gunman arrested in Rotterdam"
 
 
 def test_a_line_with_nothing_visible_makes_no_event() -> None:
     lines = ["\u200b" * 10, "\u202e" * 8 + "\u202c", "\x01\x02\x03\x04\x05\x06\x07\x08"]
-    events = Deduplicator().process(snap(page(*lines, "Dutch Police: shooter arrested"))).events
-    assert [e.text for e in events] == ["Dutch Police: shooter arrested"]
+    events = Deduplicator().process(snap(page(*lines, "Dutch Police: gunman arrested"))).events
+    assert [e.text for e in events] == ["Dutch Police: gunman arrested"]
 
 
 INSTRUCTIONS = [
@@ -288,7 +288,7 @@ def test_tail_shows_no_bidi_controls_whatever_the_event_holds(mark: str) -> None
 
 
 def test_byte_identical_duplicate_snapshots_give_no_second_events() -> None:
-    s = snap(page("Dutch Police: Rotterdam shooter arrested", "Heavy rain floods the port"))
+    s = snap(page("Dutch Police: Rotterdam gunman arrested", "Heavy rain floods the port"))
     engine = Deduplicator()
     first = engine.process(s)
     again = engine.process(s)
@@ -301,7 +301,7 @@ def test_byte_identical_duplicate_snapshots_give_no_second_events() -> None:
 
 def test_out_of_order_snapshots_dedup_and_date_an_event_by_its_own_snapshot() -> None:
     engine = Deduplicator()
-    lines = ["Dutch Police: Rotterdam shooter arrested", "Heavy rain floods the port"]
+    lines = ["Dutch Police: Rotterdam gunman arrested", "Heavy rain floods the port"]
     engine.process(snap(page(*lines), WHEN + timedelta(minutes=10)))
     clock = engine.sources["news.example"].clock
     older = engine.process(snap(page("Ministry: bridge reopened in Tyre", *lines), WHEN))
@@ -312,7 +312,7 @@ def test_out_of_order_snapshots_dedup_and_date_an_event_by_its_own_snapshot() ->
 
 def test_a_very_late_snapshot_is_processed_and_cannot_move_the_clock_back() -> None:
     engine = Deduplicator()
-    lines = ["Dutch Police: Rotterdam shooter arrested", "Heavy rain floods the port"]
+    lines = ["Dutch Police: Rotterdam gunman arrested", "Heavy rain floods the port"]
     engine.process(snap(page(*lines)))
     clock = engine.sources["news.example"].clock
     for when in (WHEN - timedelta(days=400), datetime(1970, 1, 2, 20, 17, tzinfo=UTC)):
@@ -327,7 +327,7 @@ def test_a_very_late_snapshot_is_processed_and_cannot_move_the_clock_back() -> N
 def test_future_timestamps_move_the_clock_by_at_most_the_skew() -> None:
     config = DedupConfig(ttl_seconds=3600.0)
     engine = Deduplicator(config)
-    lines = ["Dutch Police: Rotterdam shooter arrested", "Heavy rain floods the port"]
+    lines = ["Dutch Police: Rotterdam gunman arrested", "Heavy rain floods the port"]
     now = WHEN
     engine.process(snap(page(*lines)), now=now)
     for future in (datetime(2099, 12, 31, tzinfo=UTC), datetime(2099, 12, 31, 23, 59, tzinfo=UTC)):

@@ -30,8 +30,8 @@ def test_whitespace_nbsp_control_and_bidi_characters() -> None:
             "Al Mayadeen's correspondent in Gaza",
         ),
         (
-            "Twin shootings in Rotterdam led to multiple deaths: Dutch police",
-            "Twin shootings in Rotterdam led to multiple deaths",
+            "Twin stabbings in Utrecht left several injured: Dutch police",
+            "Twin stabbings in Utrecht left several injured",
             "Dutch police",
         ),
         (

@@ -11,7 +11,7 @@ from streamer.settings import DedupConfig
 from tests.pages import T0, snap
 
 TICKER = [
-    "Dutch Police: Rotterdam shooter arrested",
+    "Dutch Police: Rotterdam gunman arrested",
     "Ceasefire in Gaza takes effect",
     "Airspace closed at Ramon Airport",
 ]
@@ -37,7 +37,7 @@ def test_repeats_and_light_edits_across_snapshots_yield_nothing_new() -> None:
     engine = Deduplicator()
     events(engine, snap(TICKER))
     edited = [
-        "BREAKING: Dutch police: Rotterdam shooter arrested.",
+        "BREAKING: Dutch police: Rotterdam gunman arrested.",
         "Ceasefire in Gaza takes effect (video)",
         "Airspace closed at Ramon Airport",
     ]
@@ -67,11 +67,11 @@ def test_revision_is_linked_to_the_original() -> None:
 def test_sightings_explain_every_line() -> None:
     engine = Deduplicator()
     engine.process(snap(TICKER))
-    result = engine.process(snap(["Dutch police: Rotterdam shooter arrested!", *TICKER[1:]], 5))
+    result = engine.process(snap(["Dutch police: Rotterdam gunman arrested!", *TICKER[1:]], 5))
     top = next(d for d in result.decisions if d.position == 0)
     assert top.verdict is Verdict.DUPLICATE
     assert top.event is None
-    assert top.text == "Dutch police: Rotterdam shooter arrested!"
+    assert top.text == "Dutch police: Rotterdam gunman arrested!"
     assert {d.position for d in result.decisions} == {0, 1, 2}
 
 
@@ -143,7 +143,7 @@ def test_state_round_trip_decides_exactly_as_before() -> None:
     later = [
         snap(
             [
-                "Dutch Police: Rotterdam shooter arrested (video)",
+                "Dutch Police: Rotterdam gunman arrested (video)",
                 "Ceasefire in Lebanon takes effect",
                 *TICKER[1:],
             ],

@@ -17,7 +17,7 @@ from streamer.kafka.wire import Outcome
 from streamer.settings import DedupConfig
 from tests.pages import page_text
 
-FLASHES = ["Dutch Police: Rotterdam shooter arrested", "Ceasefire in Gaza takes effect",
+FLASHES = ["Dutch Police: Rotterdam gunman arrested", "Ceasefire in Gaza takes effect",
            "Health Ministry: 12 wounded in Khan Younis strike"]
 NOW = datetime(2025, 3, 4, tzinfo=UTC).timestamp()
 

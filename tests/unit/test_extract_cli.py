@@ -58,14 +58,14 @@ def test_a_selector_profile_shows_items_without_their_badges_and_stamps(
     from tests.tickers import PROFILES, marquee_page
 
     page = tmp_path / "marquee.html"
-    page.write_text(marquee_page(["Dutch Police: Rotterdam shooter arrested"]))
+    page.write_text(marquee_page(["Dutch Police: Rotterdam gunman arrested"]))
     profiles = tmp_path / "profiles.json"
     profiles.write_text(json.dumps(PROFILES))
     assert main(["extract", str(page), "--source", "marquee.example",
                  "--profiles", str(profiles)]) == 0
     out = capsys.readouterr().out
     assert "1 ticker lines (source marquee.example, profile marquee.example)" in out
-    assert "   0  Dutch Police: Rotterdam shooter arrested\n" in out
+    assert "   0  Dutch Police: Rotterdam gunman arrested\n" in out
     assert "LIVE" not in out
 
 

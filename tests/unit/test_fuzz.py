@@ -76,7 +76,7 @@ def test_no_record_stops_the_engine_and_every_event_is_safe_to_publish_and_show(
         assert not UNSAFE & set(line)
     # the engine still answers a plain good record afterwards
     good = orjson.dumps({"url": "https://news.example/live", "fetched_at": "2025-03-03T08:00:00Z",
-                         "content": page_text(["Dutch Police: Rotterdam shooter arrested"])})
+                         "content": page_text(["Dutch Police: Rotterdam gunman arrested"])})
     assert run(host, good, None, None)[3] is None
 
 
@@ -103,7 +103,7 @@ def test_any_state_record_is_restored_or_skipped_and_the_restore_completes(
         edits: list[tuple[int, object]], field: str) -> None:
     host = Host()
     run(host, orjson.dumps({"url": "https://news.example/live", "content": page_text(
-        ["Dutch Police: Rotterdam shooter arrested"]), "fetched_at": "2025-03-03T08:00:00Z"}),
+        ["Dutch Police: Rotterdam gunman arrested"]), "fetched_at": "2025-03-03T08:00:00Z"}),
         None, None)
     valid = orjson.loads(host.handle(("process", (orjson.dumps({
         "url": "https://news.example/live", "fetched_at": "2025-03-03T08:05:00Z",
@@ -120,7 +120,7 @@ def test_any_state_record_is_restored_or_skipped_and_the_restore_completes(
     assert host.handle(("finish", (["news.example"],)))[0] == "ok"
     assert run(host, orjson.dumps({"url": "https://news.example/live", "fetched_at":
                                    "2025-03-03T08:10:00Z", "content": page_text(
-                                       ["Dutch Police: Rotterdam shooter arrested"])}),
+                                       ["Dutch Police: Rotterdam gunman arrested"])}),
                None, None)[3] is None
 
 

@@ -20,7 +20,7 @@ from streamer.kafka import wire
 from streamer.kafka.enginehost import Host
 from tests.pages import page_text, snap
 
-TICKER = ["Dutch Police: Rotterdam shooter arrested", "Ceasefire in Gaza takes effect"]
+TICKER = ["Dutch Police: Rotterdam gunman arrested", "Ceasefire in Gaza takes effect"]
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 

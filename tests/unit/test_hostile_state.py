@@ -27,7 +27,7 @@ from streamer.kafka.statekeys import state_key
 from streamer.settings import DedupConfig
 from tests.pages import T0, snap
 
-TICKER = ["Dutch Police: Rotterdam shooter arrested", "Ceasefire in Gaza takes effect"]
+TICKER = ["Dutch Police: Rotterdam gunman arrested", "Ceasefire in Gaza takes effect"]
 
 
 def _word(n: int) -> str:

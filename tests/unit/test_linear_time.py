@@ -58,14 +58,14 @@ def test_a_snapshot_of_thirty_adversarial_lines_at_the_line_cap_is_cleaned_quick
 
 def test_a_marker_line_among_flashes_is_never_a_flash() -> None:
     page = make_snapshot(url="https://news.example/live", fetched_at="2025-03-03T08:00:00Z",
-                         content="BREAKING\nBREAKING\nBreaking News:\nDutch Police: shooter held\n"
+                         content="BREAKING\nBREAKING\nBreaking News:\nDutch Police: gunman held\n"
                          "URGENT\n\n", content_type="text/plain")
-    assert ticker_lines(page, PROFILES) == ["Dutch Police: shooter held"]
+    assert ticker_lines(page, PROFILES) == ["Dutch Police: gunman held"]
 
 
 @pytest.mark.parametrize("marker", ["Breaking news", "BREAKING NEWS:", "breaking", "Urgent"])
 def test_the_default_marker_ignores_case(marker: str) -> None:
     page = make_snapshot(url="https://news.example/live", fetched_at="2025-03-03T08:00:00Z",
-                         content=f"Menu\n{marker}\nDutch Police: shooter held\n\n",
+                         content=f"Menu\n{marker}\nDutch Police: gunman held\n\n",
                          content_type="text/plain")
-    assert ticker_lines(page, PROFILES) == ["Dutch Police: shooter held"]
+    assert ticker_lines(page, PROFILES) == ["Dutch Police: gunman held"]

@@ -7,8 +7,8 @@ from streamer.core.match import decide
 from streamer.core.model import Verdict
 
 SAME = [
-    ("Dutch Police: Rotterdam shooter arrested", "Dutch police: Rotterdam shooter arrested."),
-    ("Dutch Police: Rotterdam shooter arrested", "Dutch Police:  Rotterdam   shooter arrested"),
+    ("Dutch Police: Rotterdam gunman arrested", "Dutch police: Rotterdam gunman arrested."),
+    ("Dutch Police: Rotterdam gunman arrested", "Dutch Police:  Rotterdam   gunman arrested"),
     (
         "Qatari PM: We won't surrender to 'extremists'",
         "Qatari PM: We won’t surrender to “extremists”",

@@ -22,7 +22,7 @@ from streamer.kafka.connection import (
 
 GOOD = (
     '{"url": "https://www.almayadeen.net/breaking", "fetched_at": "2026-11-21T09:14:03Z", '
-    '"content": "BREAKING | Dutch Police: Rotterdam shooter arrested"}\n'
+    '"content": "BREAKING | Dutch Police: Rotterdam gunman arrested"}\n'
 )
 OTHER = (
     '{"url": "https://www.bbc.co.uk/news", "fetched_at": "2026-11-21T09:15:00Z", '
@@ -40,7 +40,7 @@ def test_records_key_by_source_and_value_is_the_envelope(tmp_path: Path) -> None
         (f"{feed}:1", source_of("https://www.almayadeen.net/breaking").encode()),  # URL host
         (f"{feed}:3", b"bbc"),  # an explicit source wins
     ]
-    assert decode_snapshot(out[0][2]).content.endswith("Rotterdam shooter arrested")
+    assert decode_snapshot(out[0][2]).content.endswith("Rotterdam gunman arrested")
     assert counts.bad == 2
     lines = err.getvalue().splitlines()
     assert len(lines) == 2

@@ -122,7 +122,7 @@ def test_a_leading_topic_is_part_of_the_headline_a_speaker_is_not() -> None:
     assert clean_line("Sunflowers and steel: Europe's week in pictures").attribution is None
     assert clean_line("Fire brigade spokesperson: Blaze under control").attribution == (
         "Fire brigade spokesperson")
-    assert clean_line("Dutch police: Rotterdam shooter arrested").attribution == "Dutch police"
+    assert clean_line("Dutch police: Rotterdam gunman arrested").attribution == "Dutch police"
 
 
 def test_language_is_detected_from_small_words() -> None:

@@ -12,7 +12,7 @@ from streamer.cli.main import main
 from streamer.codec import encode_snapshot
 from tests.pages import page_text, snap
 
-TICKER = ["Dutch Police: Rotterdam shooter arrested", "Ceasefire in Gaza takes effect"]
+TICKER = ["Dutch Police: Rotterdam gunman arrested", "Ceasefire in Gaza takes effect"]
 
 
 def write_jsonl(path: Path, lines: list[bytes]) -> Path:

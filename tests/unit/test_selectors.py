@@ -15,7 +15,7 @@ from streamer.core.extract import Profiles, ticker_lines
 from tests.pages import T0
 from tests.tickers import PAGES, PROFILES, ticker_snap
 
-FLASHES = ["Dutch Police: Rotterdam shooter arrested", "Ceasefire in Gaza takes effect",
+FLASHES = ["Dutch Police: Rotterdam gunman arrested", "Ceasefire in Gaza takes effect",
            "Airspace closed at Ramon Airport"]
 
 

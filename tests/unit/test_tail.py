@@ -37,7 +37,7 @@ def event(**kw: Any) -> dict[str, Any]:
         "event_id": "1a2b3c4d5e6f7788",
         "kind": "new",
         "source": "almayadeen.net",
-        "text": "Dutch Police: Rotterdam shooter arrested",
+        "text": "Dutch Police: Rotterdam gunman arrested",
         "attribution": "Dutch Police",
         "first_seen": "2026-11-21T08:14:03Z",
         "url": "https://www.almayadeen.net/breaking",
@@ -120,7 +120,7 @@ def test_no_filter_passes_everything() -> None:
 
 def test_new_event_line_shows_utc_time_source_text_and_id(amsterdam: None) -> None:
     assert format_event(event()) == (
-        "2026-11-21 08:14:03Z  almayadeen.net  Dutch Police: Rotterdam shooter arrested  #1a2b3c4d"
+        "2026-11-21 08:14:03Z  almayadeen.net  Dutch Police: Rotterdam gunman arrested  #1a2b3c4d"
     )
 
 
@@ -138,21 +138,21 @@ def test_trailing_attribution_is_not_repeated_in_front() -> None:
 
 def test_revision_is_marked_linked_to_the_original_and_shows_what_changed(amsterdam: None) -> None:
     line = format_event(event(
-        event_id="77f0e2aa99", kind="revised", text="Dutch Police: Rotterdam shooter killed",
-        revision_of="1a2b3c4d5e6f7788", previous_text="Dutch Police: Rotterdam shooter arrested",
+        event_id="77f0e2aa99", kind="revised", text="Dutch Police: Rotterdam gunman killed",
+        revision_of="1a2b3c4d5e6f7788", previous_text="Dutch Police: Rotterdam gunman arrested",
         first_seen="2026-11-21T08:20:41Z",
     ))
     assert line == (
         "2026-11-21 08:20:41Z  almayadeen.net  [REVISED of #1a2b3c4d] Dutch Police: Rotterdam "
-        'shooter killed  (was: "Dutch Police: Rotterdam shooter arrested")  #77f0e2aa'
+        'gunman killed  (was: "Dutch Police: Rotterdam gunman arrested")  #77f0e2aa'
     )
     # The link is greppable: the original line ends with the id the revision names.
     assert format_event(event()).endswith(f"#{short_id('1a2b3c4d5e6f7788')}")
 
 
 def test_attribution_missing_from_text_is_prefixed() -> None:
-    line = format_event(event(text="Rotterdam shooter arrested", attribution="Dutch Police"))
-    assert "  Dutch Police: Rotterdam shooter arrested  " in line
+    line = format_event(event(text="Rotterdam gunman arrested", attribution="Dutch Police"))
+    assert "  Dutch Police: Rotterdam gunman arrested  " in line
 
 
 def test_control_characters_cannot_reach_the_terminal() -> None:
@@ -391,5 +391,5 @@ def test_readable_mode_reports_undecodable_values_and_goes_on() -> None:
                           Rec("ev", 0, 1, 2, json.dumps(event()).encode())]}
     lines, err = run_follow(FakeConsumer(logs), ["--exit-at-end"])
     assert len(lines) == 1
-    assert b"Rotterdam shooter arrested" in lines[0]
+    assert b"Rotterdam gunman arrested" in lines[0]
     assert "ev/0@0: skipped, not JSON" in err
