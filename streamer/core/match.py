@@ -150,7 +150,7 @@ QUANTITIES = frozenset(
     "près plus moins environ dizaines centaines milliers "
     "casi más menos unos decenas cientos miles".split()
 )
-MIN_KEPT = 0.7  # a shortened repeat dropping words here and there keeps this much of the known
+MIN_KEPT = 0.75  # a shortened repeat dropping words here and there keeps this much of the known
 SHORT_BODY = 4  # content words: a body this short does not identify a story on its own
 
 
