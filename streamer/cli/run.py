@@ -9,14 +9,15 @@ faust is imported only here, inside `run`, so `streamer --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import asyncio
 import logging
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine
+from typing import Any
 
 from streamer.cli.flags import (
     ENGINE,
@@ -41,8 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-
     from streamer.kafka.app import create_app, new_engine
     from streamer.kafka.startup import NotReadyServer, prepare
     from streamer.kafka.topics import TopicLayoutError
@@ -57,8 +56,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
         app = create_app(settings, engine=engine)
-        with NotReadyServer(settings.web_host, settings.web_port) as health, _stop_on_sigterm():
-            loop.run_until_complete(prepare(settings, health, settings.create_topics))
+        with NotReadyServer(settings.web_host, settings.web_port) as health:
+            _wait_or_stop(loop, prepare(settings, health, settings.create_topics))
     except _Stopped:
         print("streamer run: stopped while waiting for Kafka", file=sys.stderr)
         code = 0
@@ -80,18 +79,17 @@ class _Stopped(Exception):
     pass
 
 
-@contextlib.contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    """SIGTERM while waiting for Kafka: a clean stop, not a kill (faust handles it later)."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise _Stopped
-
-    previous = signal.signal(signal.SIGTERM, stop)
+def _wait_or_stop(loop: asyncio.AbstractEventLoop, waiting: Coroutine[Any, Any, int]) -> int:
+    """Run the wait for Kafka; SIGTERM meanwhile cancels it (raising _Stopped), so its clients
+    close inside the loop instead of being cut off mid-connection (faust handles SIGTERM later)."""
+    task = loop.create_task(waiting)
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
     try:
-        yield
+        return loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        raise _Stopped from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 CRASH_EXIT_SECONDS = 20.0
