@@ -5,8 +5,9 @@
 Reads the same snapshots as `streamer dedup`, takes the same ticker lines (streamer's own
 extractor and profiles, so extraction costs both the same), then per source: a dict of lines
 already seen (byte-identical repeats, ~97% of ticker lines, skip everything else), and for the
-rest a MinHash (128 permutations made once, lower-cased word shingles) queried in a MinHashLSH;
-a line that matches nothing is an event, printed as one JSON line on stdout, and inserted.
+rest a MinHash (128 permutations made once, lower-cased word shingles) queried in a MinHashLSH
+(its bands chosen once for the threshold); a line that matches nothing is an event, printed as
+one JSON line on stdout, and inserted.
 `--no-cache` drops the dict (MinHash every line): the recipe as the datasketch README shows it.
 """
 
@@ -35,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     from streamer.core.extract import Profiles, ticker_lines
 
     profiles = Profiles.load(args.profiles)
-    perms = MinHash(num_perm=128).permutations  # made once: MinHash() would redo them per line
+    template = MinHash(num_perm=128)  # permutations made once: MinHash() redoes them per line
+    perms, scheme = template.permutations, template.scheme
+    bands = MinHashLSH(threshold=args.threshold, num_perm=128)  # its (bands, rows) choice is a
+    params = (bands.b, bands.r)  # numerical integration: made once, not once per source
     indexes: dict[str, tuple[MinHashLSH, dict[str, str]]] = {}
     out = sys.stdout
     lines = events = 0
@@ -45,12 +49,12 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             snap = decode_snapshot(raw)
             lsh, seen = indexes.setdefault(
-                snap.source, (MinHashLSH(threshold=args.threshold, num_perm=128), {}))
+                snap.source, (MinHashLSH(num_perm=128, params=params), {}))
             for line in reversed(ticker_lines(snap, profiles) or []):  # oldest first
                 lines += 1
                 if not args.no_cache and line in seen:
                     continue
-                m = MinHash(num_perm=128, permutations=perms)
+                m = MinHash(num_perm=128, permutations=perms, scheme=scheme)
                 m.update_batch([w.encode() for w in _WORD.findall(line.lower())] or [b""])
                 hits = lsh.query(m)
                 if hits:
