@@ -5,8 +5,10 @@ Shared by the benchmarks and the integration tests, so there is one loader.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -25,3 +27,17 @@ def load_local_kafka() -> ModuleType:
     sys.modules["local_kafka"] = module  # dataclasses and pickling look modules up here
     spec.loader.exec_module(module)
     return module
+
+
+@contextlib.contextmanager
+def broker_for(bootstrap: str | None) -> Iterator[tuple[str, int | None]]:
+    """(bootstrap, broker pid): the broker named, or a local one started here and stopped after
+    (its pid lets a benchmark count the broker's CPU; None for a broker not ours)."""
+    if bootstrap:
+        yield bootstrap, None
+        return
+    broker = load_local_kafka().start()
+    try:
+        yield broker.bootstrap, broker.pid
+    finally:
+        broker.close()

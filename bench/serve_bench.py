@@ -33,7 +33,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.broker import load_local_kafka
+from bench.broker import broker_for
 from tests.integration.serving import Serve, make_event
 from tests.integration.workers import free_port
 
@@ -238,22 +238,16 @@ async def bench_webhooks(args: argparse.Namespace, bootstrap: str, workdir: Path
 
 
 async def bench_main(args: argparse.Namespace) -> None:
-    broker = None
-    bootstrap = args.bootstrap
-    if not bootstrap:
-        broker = load_local_kafka().start()
-        bootstrap = broker.bootstrap
-    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    try:
-        with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
-            if args.clients:
-                await bench_sse(args, bootstrap, Path(tmp))
-            if args.webhooks:
-                await bench_webhooks(args, bootstrap, Path(tmp))
-    finally:
-        print(f"load average at end: {os.getloadavg()[0]:.1f}")
-        if broker is not None:
-            broker.close()
+    with broker_for(args.bootstrap) as (bootstrap, _):
+        print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        try:
+            with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
+                if args.clients:
+                    await bench_sse(args, bootstrap, Path(tmp))
+                if args.webhooks:
+                    await bench_webhooks(args, bootstrap, Path(tmp))
+        finally:
+            print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 def _enough_files(clients: int) -> None:

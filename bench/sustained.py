@@ -23,7 +23,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bench.broker import load_local_kafka
+from bench.broker import broker_for
 from bench.worker_bench import BASE_TIME, Bench, interleave, source_stream
 
 SOURCES = [f"site{i}.example" for i in range(12)]
@@ -74,14 +74,9 @@ async def lag(bootstrap: str, group: str, topic: str) -> int:
 
 
 async def run(args: argparse.Namespace) -> int:
-    broker = None
-    bootstrap = args.bootstrap
-    if not bootstrap:
-        broker = load_local_kafka().start()
-        bootstrap = broker.bootstrap
-    try:
+    with broker_for(args.bootstrap) as (bootstrap, broker_pid):
         bench = Bench(bootstrap, tempfile.mkdtemp(prefix="sustained-"),
-                      broker.pid if broker is not None else None, False)
+                      broker_pid, False)
         topics = tuple(f"bench-sus-{x}-{bench.run_id}" for x in ("in", "out", "dlq"))
         await bench.create_topics(*topics, partitions=3)
         port = 16300
@@ -136,9 +131,6 @@ async def run(args: argparse.Namespace) -> int:
               f"{samples[-1][2]:.0f} MB -> {'flat' if flat else 'GROWING'}; load average at end "
               f"{os.getloadavg()[0]:.2f}")
         return 0 if bounded and flat else 1
-    finally:
-        if broker is not None:
-            broker.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.broker import load_local_kafka
+from bench.broker import broker_for
 
 BASE_TIME = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -398,14 +398,9 @@ def _pct(values: list[float], q: float) -> float:
 async def bench_main(args: argparse.Namespace) -> None:
     import tempfile
 
-    broker = None
-    bootstrap = args.bootstrap
-    if not bootstrap:
-        broker = load_local_kafka().start()
-        bootstrap = broker.bootstrap
-    try:
+    with broker_for(args.bootstrap) as (bootstrap, broker_pid):
         bench = Bench(bootstrap, tempfile.mkdtemp(prefix="worker-bench-"),
-                      broker.pid if broker is not None else None, args.engine_in_process)
+                      broker_pid, args.engine_in_process)
         bench.taskset = args.taskset
         print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
               file=sys.stderr)
@@ -450,9 +445,6 @@ async def bench_main(args: argparse.Namespace) -> None:
             "latency_p99_ms": round(_pct(lat, 0.99) * 1000, 1) if lat else None,
             "latency_max_ms": round(max(lat) * 1000, 1) if lat else None,
         }, indent=1))
-    finally:
-        if broker is not None:
-            broker.close()
 
 
 def main(argv: list[str] | None = None) -> int:
