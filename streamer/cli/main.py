@@ -53,7 +53,12 @@ def add_global_flags(parser: argparse.ArgumentParser, *, sub: bool) -> None:
                      **({"default": argparse.SUPPRESS} if sub else {}))
 
 
-def make_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+def make_parser(
+    only: str | None = None,
+) -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+    """The whole command line. With `only`, the other subcommands' modules are not imported
+    (start-up: a subcommand pays for its own imports alone); they stay in `--help` and parse
+    only their name."""
     parser = argparse.ArgumentParser(prog="streamer", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"streamer {__version__}")
@@ -61,16 +66,31 @@ def make_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules: dict[str, Any] = {}
     for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
-        module.add_arguments(p)
+        if only is None or name == only:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            modules[name] = module
         add_global_flags(p, sub=True)
-        modules[name] = module
     return parser, modules
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the line (the first word that is not a global flag or its value),
+    None when there is none or it is not plain (an abbreviated flag, a typo): then every
+    subcommand is set up and argparse has the last word."""
+    words = iter(argv)
+    for word in words:
+        if word == "--log-format":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, modules = make_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser, modules = make_parser(_command(argv))
     args = parser.parse_args(argv)
     try:
         settings = build_settings(args)

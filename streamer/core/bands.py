@@ -13,23 +13,23 @@ even when many old flashes share common words.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import numpy as np
-from datasketch.lsh import _optimal_param
+if TYPE_CHECKING:
+    import numpy as np
 
 # Odd 64-bit multipliers: a band's r values mixed into one integer (arithmetic wraps mod 2**64).
-_MIX = np.array(
-    [
-        0x9E3779B97F4A7C15,
-        0xC2B2AE3D27D4EB4F,
-        0x165667B19E3779F9,
-        0xD6E8FEB86659FD93,
-        0xFF51AFD7ED558CCD,
-        0xC4CEB9FE1A85EC53,
-        0x94D049BB133111EB,
-        0xBF58476D1CE4E5B9,
-    ],
-    dtype=np.uint64,
+# (numpy and datasketch, with the scipy it imports, are loaded by the first index built: a run
+# without a ticker line does not pay for them.)
+_MIX = (
+    0x9E3779B97F4A7C15,
+    0xC2B2AE3D27D4EB4F,
+    0x165667B19E3779F9,
+    0xD6E8FEB86659FD93,
+    0xFF51AFD7ED558CCD,
+    0xC4CEB9FE1A85EC53,
+    0x94D049BB133111EB,
+    0xBF58476D1CE4E5B9,
 )
 # i times this is added to band i's key, so all bands share one table. Like the mixing itself,
 # this lets two different (band, values) pairs collide with probability about 2**-64 a pair.
@@ -46,11 +46,14 @@ class BandIndex:
     band."""
 
     def __init__(self, threshold: float, num_perm: int) -> None:
+        import numpy as np
+        from datasketch.lsh import _optimal_param
+
         bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
         self.bands, self.rows = int(bands), int(rows)
         if self.rows > len(_MIX):
             raise ValueError(f"{self.rows} rows per band: at most {len(_MIX)} supported")
-        self._mix = _MIX[: self.rows]
+        self._mix = np.array(_MIX[: self.rows], dtype=np.uint64)
         self._salt = np.arange(self.bands, dtype=np.uint64) * np.uint64(_SALT)
         self._keys = np.empty(0, dtype=np.uint64)  # sorted: every band key of merged entries
         self._ids = np.empty(0, dtype=np.uint32)  # the entry each key belongs to
@@ -62,7 +65,7 @@ class BandIndex:
         return entries >= max(MIN_RECENT, len(self._ids) * RECENT_SHARE / self.bands)
 
     def band_keys(self, hashvalues: np.ndarray) -> np.ndarray:
-        used = hashvalues[: self.bands * self.rows].astype(np.uint64)
+        used = hashvalues[: self.bands * self.rows].astype("uint64")
         keys: np.ndarray = used.reshape(self.bands, self.rows) @ self._mix + self._salt
         return keys
 
@@ -114,6 +117,8 @@ class BandIndex:
 
     def _merge(self) -> None:
         """Drop removed entries from the arrays, then move the recent inserts in."""
+        import numpy as np
+
         keys, ids = self._keys, self._ids
         if self._gone:
             keep = ids != GONE
@@ -142,25 +147,27 @@ class BandIndex:
     def query(self, hashvalues: np.ndarray, limit: int) -> list[int]:
         """Up to `limit` entries sharing a band: most shared bands first, then newest."""
         keys = self.band_keys(hashvalues)
-        shared: Counter[int] = Counter()
+        found: list[int] = []  # one id per band shared, counted once at the end (in C)
         if self._ids.size:
             ids = self._ids
             lo = self._keys.searchsorted(keys).tolist()
             hi = self._keys.searchsorted(keys, "right").tolist()
             for a, b in zip(lo, hi, strict=True):
                 if a != b:
-                    shared.update(ids[a:b].tolist())
-            if self._gone:
-                shared.pop(GONE, None)
+                    found += ids[a:b].tolist()
         if self._recent:
+            recent = self._recent
             for key in keys.tolist():
-                held = self._recent.get(key)
+                held = recent.get(key)
                 if held is None:
                     continue
                 if isinstance(held, list):
-                    shared.update(held)
+                    found += held
                 else:
-                    shared[held] += 1
-        if len(shared) <= limit:
-            return sorted(shared, key=lambda e: (-shared[e], -e))
-        return sorted(shared, key=lambda e: (-shared[e], -e))[:limit]
+                    found.append(held)
+        shared = Counter(found)
+        if self._gone:
+            shared.pop(GONE, None)
+        # ids are below 2**32: one integer sorts by (shared bands, id), both descending
+        ranked = sorted(shared, key=lambda e: shared[e] << 32 | e, reverse=True)
+        return ranked if len(ranked) <= limit else ranked[:limit]

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import ftfy
-
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.labels import looks_like_speaker, strip_labels
 from streamer.core.model import DEFAULT_LEXICON, Flash, Lexicon
@@ -184,6 +182,9 @@ def repair(raw: str) -> str:
     if not text.isascii():
         if _MOJIBAKE_HINT.search(text):
             # ftfy knows the common cases; some (Turkish ğ as "ÄŸ") it leaves, the fallback doesn't.
+            # (Imported here, on the first line that looks mangled: most runs never need it.)
+            import ftfy
+
             text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
             text = _MOJIBAKE_RUN.sub(_unmangle, text)
             text = _LONE_NBSP_MOJIBAKE.sub("", text)

@@ -36,6 +36,7 @@ MAX_RECENT_OVERFLOW = 4096
 # A known wording that left the page this shortly before a new one came, and is not on the
 # same page, may have been reworded in place (see match.decide's `replaced`).
 REWORD_WINDOW_SECONDS = 72 * 3600.0
+DUPLICATE = Verdict.DUPLICATE
 
 
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:
@@ -119,20 +120,20 @@ class Deduplicator:
         seen = self._advance(idx, snapshot.fetched_at, now)
         self._lines = lines
         decisions: list[Decision] = []
-        exact_raw, touch = idx.exact_raw, idx.touch
+        seen_again, append = idx.seen_again, decisions.append
+        new = tuple.__new__  # a Decision without its NamedTuple constructor's Python frame
         ref, source = snapshot.ref, snapshot.source
         repeats = 0
         for position in range(len(lines) - 1, -1, -1):  # bottom (oldest) first
             raw = lines[position]
-            hit = exact_raw(raw)
+            hit = seen_again(raw, seen)
             if hit is not None:  # the common case, kept short: a line seen before, byte for byte
                 cluster, text = hit
-                touch(cluster, seen)
                 repeats += 1
-                decisions.append(Decision(ref, source, position, text, cluster.event_id,
-                                          Verdict.DUPLICATE, 1.0, None, "same line"))
+                append(new(Decision, (ref, source, position, text, cluster.event_id, DUPLICATE,
+                                      1.0, None, "same line")))
             elif (d := self._line(idx, snapshot, position, raw, seen)) is not None:
-                decisions.append(d)
+                append(d)
         self.stats.lines += len(lines)
         self.stats.exact += repeats
         self.stats.duplicate += repeats

@@ -13,14 +13,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-
-import numpy as np
-from datasketch import MinHash
+from typing import TYPE_CHECKING
 
 from streamer.core.bands import BandIndex
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.clean import clean_line
 from streamer.core.model import DEFAULT_LEXICON, Flash, Lexicon
+
+if TYPE_CHECKING:
+    import numpy as np
+    from datasketch import MinHash
 
 SHINGLE = 5  # character n-grams: robust to typos; rare enough that unrelated lines seldom collide
 # A flash merely seen again is reported as changed at most this often (event time): its TTL
@@ -43,17 +45,20 @@ def line_key(flash: Flash) -> str:
 
 
 @lru_cache(maxsize=8)
-def _permutations(num_perm: int) -> tuple[object, str]:
-    base = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
-    return base.permutations, base.scheme
+def _hasher(num_perm: int) -> MinHash:
+    """One MinHash per size, cleared for each text: its permutations are drawn and checked once,
+    not for every line. (datasketch, and the scipy it imports, load on first use.)"""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
 
 
 def minhash(key: str, num_perm: int) -> np.ndarray:
     """MinHash values of a text's shingles; deterministic across processes (crc32, seed 1)."""
-    perms, scheme = _permutations(num_perm)
-    m = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=perms, scheme=scheme)
+    m = _hasher(num_perm)
+    m.clear()
     m.update_batch(shingles(key))
-    values: np.ndarray = m.hashvalues.astype(np.uint32)
+    values: np.ndarray = m.hashvalues.astype("uint32")  # (a copy: m is used again)
     return values
 
 
@@ -136,6 +141,8 @@ class SourceIndex:
         # What changed since the last `drain()`: for adapters that persist state incrementally.
         self.dirty: set[int] = set()
         self.dropped: set[int] = set()
+        # The line being decided is hashed once: for its candidates, then for the band index.
+        self._signed: tuple[str, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.clusters)
@@ -148,6 +155,17 @@ class SourceIndex:
             return hit
         return hit, raw  # type: ignore[return-value]
 
+    def seen_again(self, raw: str, seen: float) -> tuple[Cluster, str] | None:
+        """`exact_raw`, and the cluster touched if found: the repeat path in one call."""
+        hit = self.by_raw.get(raw)
+        if hit is None:
+            return None
+        if isinstance(hit, tuple):
+            self.touch(hit[0], seen)
+            return hit
+        self.touch(hit, seen)
+        return hit, raw
+
     def exact_key(self, full_key: str) -> Cluster | None:
         return self.by_key.get(full_key)
 
@@ -155,7 +173,9 @@ class SourceIndex:
         """Known wordings that look alike (LSH), most alike first, with their clusters."""
         if not self.variants:
             return
-        for vid in self.bands.query(minhash(line_key(flash), self.num_perm), MAX_CANDIDATES):
+        key = line_key(flash)
+        self._signed = (key, minhash(key, self.num_perm))
+        for vid in self.bands.query(self._signed[1], MAX_CANDIDATES):
             cluster = self.variants[vid]
             yield cluster, cleaned(cluster.vraws[cluster.vids.index(vid)], self.lexicon)
 
@@ -191,10 +211,13 @@ class SourceIndex:
         if full_key not in self.by_key and len(cluster.keys) < 4 * self.max_variants:
             self.add_key(cluster, full_key)
             self.dirty.add(cluster.cid)
+        signed, self._signed = self._signed, None
         if len(cluster.vids) < self.max_variants:
             vid = self.next_variant
             self.next_variant += 1
-            self.add_variant(cluster, vid, raw, minhash(line_key(flash), self.num_perm))
+            key = line_key(flash)
+            signature = signed[1] if signed and signed[0] == key else minhash(key, self.num_perm)
+            self.add_variant(cluster, vid, raw, signature)
             self.dirty.add(cluster.cid)
 
     # -- building blocks, also for restoring saved state ------------------------------------
@@ -211,7 +234,7 @@ class SourceIndex:
         self.variants[vid] = cluster
         cluster.vids += (vid,)
         cluster.vraws += (raw,)
-        cluster.signatures += signature.astype(np.uint32).tobytes()
+        cluster.signatures += signature.astype("uint32").tobytes()
 
     def evict(self, older_than: float, max_clusters: int) -> int:
         """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""
@@ -236,6 +259,8 @@ class SourceIndex:
             self.by_raw.pop(raw, None)
         for key in cluster.keys:
             self.by_key.pop(key, None)
+        import numpy as np
+
         signatures = np.frombuffer(cluster.signatures, dtype=np.uint32)
         for vid, signature in zip(cluster.vids, signatures.reshape(-1, self.num_perm), strict=True):
             self.bands.remove(vid, signature)
