@@ -1,7 +1,8 @@
 """Speed of `streamer dedup` against the recipe a competent user would write, in the same run.
 
     python -m bench.speed [--repeat 3] [--synth-hours 45] [--real-from 2022-05-01 --real-to
-        2022-07-01] [--memory-days 7] [--cpu 1] [--out DIR]
+        2022-07-01] [--memory-days 7] [--memory-sources 100] [--memory-flashes-per-day 60000]
+        [--memory-only] [--cpu 1] [--out DIR]
 
 1. End to end, one core each (`taskset -c CPU`), start-up included, on the same input, runs
    interleaved A B C A B C ...: `streamer dedup`, the fair recipe (`bench.recipe`: streamer's
@@ -12,7 +13,9 @@
 2. Start-up: `streamer dedup` of an empty file, against `python -c pass`.
 3. Steady state: the engine in-process on repeat-heavy input (after a warm-up), lines/s.
 4. Memory: a multi-day stream with a 24 h TTL, RSS sampled every simulated 12 h in a fresh
-   process: it should stop growing once the TTL window is full.
+   process: it should stop growing once the TTL window is full. The stream (`write_wide`) holds
+   about `--memory-flashes-per-day` live flashes once the TTL is full (60,000 by default),
+   over `--memory-sources` sites fetched every 10 minutes, each ticker the newest 10 flashes.
 Run it on a quiet machine: it says the load average it started and ended with.
 """
 
@@ -144,6 +147,37 @@ def steady(path: Path, args: argparse.Namespace) -> None:
           f"{statistics.median(rates):,.0f} lines/s (min {min(rates):,.0f}, max {max(rates):,.0f})")
 
 
+def write_wide(days: float, sources: int, per_day: int, seed: int, path: Path) -> int:
+    """A stream for the memory run: `per_day` new flashes a day spread over `sources` sites,
+    each fetched every 10 minutes, its ticker the newest 10 (so each flash is seen a few times).
+    Made-up words, as in bench.state_bench, so that flashes differ like real ones."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from bench.state_bench import page, vocabulary
+
+    rng = random.Random(seed)
+    words = vocabulary(20_000, rng)
+    speakers = [" ".join(rng.sample(words, 2)).title() for _ in range(200)]
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    per_fetch = per_day / sources / 144
+    tickers: list[list[str]] = [[] for _ in range(sources)]
+    n = 0
+    with path.open("wb") as fh:
+        for step in range(int(days * 144)):
+            for s, ticker in enumerate(tickers):
+                due = int(per_fetch) + (rng.random() < per_fetch % 1)
+                for _ in range(due):
+                    ticker.insert(0, f"{rng.choice(speakers)}: "
+                                     f"{' '.join(rng.sample(words, rng.randint(6, 14)))}")
+                del ticker[10:]
+                when = t0 + timedelta(minutes=10 * step, seconds=s)
+                fh.write(dumps({"url": f"https://site{s}.example/", "content": page(ticker),
+                                "fetched_at": when.isoformat()}) + b"\n")
+                n += 1
+    return n
+
+
 MEMORY_PROBE = """
 import sys
 from streamer.core.engine import Deduplicator
@@ -176,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real-from", default="2022-05-01")
     ap.add_argument("--real-to", default="2022-07-01")
     ap.add_argument("--memory-days", type=float, default=7.0, help="0 skips the memory run")
+    ap.add_argument("--memory-sources", type=int, default=100)
+    ap.add_argument("--memory-flashes-per-day", type=int, default=60_000)
+    ap.add_argument("--memory-only", action="store_true", help="only the memory run")
     ap.add_argument("--cpu", default="1", help="taskset core for every timed process ('' none)")
     ap.add_argument("--skip-no-cache", action="store_true", help="leave out the no-cache recipe")
     ap.add_argument("--seed", type=int, default=1)
@@ -185,21 +222,25 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
 
-    synth = out / "synth.jsonl"
-    n = write_synth(args.synth_hours, args.seed, args.synth_sources, synth)
-    compare(f"synthetic, {args.synth_sources} sites, {args.synth_hours:g} h, {n} snapshots",
-            synth, None, args)
-    if (REAL / "make_stream.py").exists():
-        real = write_real(args.real_from, args.real_to, out / "real")
-        profile = out / "real" / "profiles.json"
-        profile.write_text(json.dumps(BBC_PROFILE), encoding="utf-8")
-        compare(f"BBC front page {args.real_from} .. {args.real_to}", real, profile, args)
-    startup(args, out)
-    steady(synth, args)
+    if not args.memory_only:
+        synth = out / "synth.jsonl"
+        n = write_synth(args.synth_hours, args.seed, args.synth_sources, synth)
+        compare(f"synthetic, {args.synth_sources} sites, {args.synth_hours:g} h, {n} snapshots",
+                synth, None, args)
+        if (REAL / "make_stream.py").exists():
+            real = write_real(args.real_from, args.real_to, out / "real")
+            profile = out / "real" / "profiles.json"
+            profile.write_text(json.dumps(BBC_PROFILE), encoding="utf-8")
+            compare(f"BBC front page {args.real_from} .. {args.real_to}", real, profile, args)
+        startup(args, out)
+        steady(synth, args)
     if args.memory_days:
         mem = out / "memory.jsonl"
-        n = write_synth(args.memory_days * 24, args.seed + 1, 4, mem)
-        print(f"\nmemory: {n} snapshots over {args.memory_days:g} days, TTL 24 h")
+        n = write_wide(args.memory_days, args.memory_sources, args.memory_flashes_per_day,
+                       args.seed + 1, mem)
+        print(f"\nmemory: {n} snapshots of {args.memory_sources} sites over "
+              f"{args.memory_days:g} days, {args.memory_flashes_per_day:,} new flashes a day, "
+              "TTL 24 h")
         subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(mem)], check=True)
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
     if not args.out:

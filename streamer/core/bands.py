@@ -13,6 +13,7 @@ even when many old flashes share common words.
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -41,16 +42,24 @@ MIN_RECENT = 64
 GONE = 0xFFFFFFFF  # a removed entry's id in the arrays, until the next merge drops it
 
 
+@lru_cache(maxsize=16)
+def _bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's choice (a numerical integration: milliseconds), made once, not per source."""
+    from datasketch.lsh import _optimal_param
+
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
 class BandIndex:
     """Entries (int ids below 2**32 - 1) by MinHash signature; query returns those sharing a
     band."""
 
     def __init__(self, threshold: float, num_perm: int) -> None:
         import numpy as np
-        from datasketch.lsh import _optimal_param
 
-        bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
-        self.bands, self.rows = int(bands), int(rows)
+        self.bands, self.rows = _bands_rows(threshold, num_perm)
+        self.num_perm = num_perm
         if self.rows > len(_MIX):
             raise ValueError(f"{self.rows} rows per band: at most {len(_MIX)} supported")
         self._mix = np.array(_MIX[: self.rows], dtype=np.uint64)
@@ -60,6 +69,9 @@ class BandIndex:
         self._recent: dict[int, int | list[int]] = {}  # band key -> entry (list on collision)
         self._recent_entries = 0
         self._gone = 0  # entries removed from the arrays since the last merge
+        # Entries restored from saved state (entry -> its MinHash values as bytes), sorted into
+        # the arrays all at once when the index is next used: one sort, not one merge per batch.
+        self._later: dict[int, bytes] = {}
 
     def _due(self, entries: int) -> bool:
         return entries >= max(MIN_RECENT, len(self._ids) * RECENT_SHARE / self.bands)
@@ -69,9 +81,39 @@ class BandIndex:
         keys: np.ndarray = used.reshape(self.bands, self.rows) @ self._mix + self._salt
         return keys
 
+    def insert_later(self, entry: int, rows: bytes) -> None:
+        """Insert, deferred to the next use of the index. `rows` holds the entry's row (and
+        perhaps others: only those inserted count): uint32 values, each row the entry id and
+        then its num_perm MinHash values. (A flash's own bytes: a restore copies nothing.)"""
+        if not 0 <= entry < GONE:
+            raise ValueError(f"entry id {entry} out of range")
+        self._later[entry] = rows
+
+    def settle(self) -> None:
+        """Sort the deferred inserts into the arrays (merging what waits besides)."""
+        if not self._later:
+            return
+        import numpy as np
+
+        later, self._later = self._later, {}
+        unique = {id(rows): rows for rows in later.values()}
+        table = np.frombuffer(b"".join(unique.values()), dtype=np.uint32)
+        table = table.reshape(-1, 1 + self.num_perm)
+        if len(table) != len(later):  # rows of entries removed meanwhile
+            table = table[np.isin(table[:, 0], np.fromiter(later, np.uint32, len(later)))]
+        used = table[:, 1 : 1 + self.bands * self.rows].astype(np.uint64)
+        add_keys = (used.reshape(len(table), self.bands, self.rows) @ self._mix + self._salt)
+        add_ids = np.repeat(table[:, 0], self.bands)
+        self._merge()
+        keys = np.concatenate([self._keys, add_keys.ravel()])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._ids = keys[order], np.concatenate([self._ids, add_ids])[order]
+
     def insert(self, entry: int, hashvalues: np.ndarray) -> None:
         if not 0 <= entry < GONE:
             raise ValueError(f"entry id {entry} out of range")
+        if self._later:
+            self.settle()
         recent = self._recent
         for key in self.band_keys(hashvalues).tolist():
             held = recent.get(key)
@@ -86,6 +128,8 @@ class BandIndex:
             self._merge()
 
     def remove(self, entry: int, hashvalues: np.ndarray) -> None:
+        if self._later.pop(entry, None) is not None:
+            return
         keys = self.band_keys(hashvalues)
         recent = self._recent
         found = False
@@ -146,6 +190,8 @@ class BandIndex:
 
     def query(self, hashvalues: np.ndarray, limit: int) -> list[int]:
         """Up to `limit` entries sharing a band: most shared bands first, then newest."""
+        if self._later:
+            self.settle()
         keys = self.band_keys(hashvalues)
         found: list[int] = []  # one id per band shared, counted once at the end (in C)
         if self._ids.size:

@@ -7,6 +7,8 @@ seen order so TTL and size eviction pop from the front.
 
 from __future__ import annotations
 
+import hashlib
+import sys
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -36,6 +38,13 @@ def shingles(key: str) -> set[bytes]:
     if len(padded) <= SHINGLE:
         return {padded.encode()}
     return {padded[i : i + SHINGLE].encode() for i in range(len(padded) - SHINGLE + 1)}
+
+
+def key_hash(full_key: str) -> int:
+    """What the exact-key map holds for a full-line key: 63 bits of its BLAKE2b hash, the same
+    in every process (state saves it), 48 bytes where the key itself took 100 to 300. Two keys
+    of one source meet by chance with probability about n**2 / 2**64."""
+    return int.from_bytes(hashlib.blake2b(full_key.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def line_key(flash: Flash) -> str:
@@ -104,21 +113,42 @@ class Cluster:
     last_seen: float  # event time, epoch seconds
     # Tuples, not lists: most flashes have one of each, and a 1-tuple is half the size.
     raws: tuple[str, ...] = ()  # raw lines in the exact-line map
-    keys: tuple[str, ...] = ()  # full-line keys in the exact-key map
-    # The wordings in the band index: their ids, raw lines and MinHash values (num_perm uint32
-    # each, end to end), kept to remove them and to save state without re-hashing.
-    vids: tuple[int, ...] = ()
+    keys: tuple[int, ...] = ()  # full-line keys in the exact-key map (their `key_hash`)
+    # The wordings in the band index: their raw lines, and for each its band index id then its
+    # MinHash values (1 + num_perm uint32, end to end, in one bytes object: a tuple of ids
+    # besides would cost 48 bytes a flash), kept to remove them and to save state without
+    # re-hashing.
     vraws: tuple[str, ...] = ()
-    signatures: bytes = b""
+    wordings: bytes = b""
     saved_seen: float = float("-inf")  # last_seen when the cluster was last handed out as changed
+
+    def table(self) -> np.ndarray:
+        """One row a wording: its id, then its MinHash values."""
+        import numpy as np
+
+        table: np.ndarray = np.frombuffer(self.wordings, dtype=np.uint32)
+        return table.reshape(len(self.vraws), -1)
+
+    @property
+    def vids(self) -> list[int]:
+        """The band index ids of the wordings, in the order of `vraws`."""
+        ids: list[int] = self.table()[:, 0].tolist()
+        return ids
+
+    def vraw(self, vid: int) -> str:
+        """The raw line of the wording with band index id `vid`."""
+        return self.vraws[0] if len(self.vraws) == 1 else self.vraws[self.vids.index(vid)]
 
     def variants(self) -> list[tuple[int, str, bytes]]:
         """(band index id, raw line, MinHash values as bytes) of each wording in the index."""
-        size = len(self.signatures) // max(len(self.vids), 1)
-        return [
-            (vid, raw, self.signatures[i * size : (i + 1) * size])
-            for i, (vid, raw) in enumerate(zip(self.vids, self.vraws, strict=True))
-        ]
+        table = self.table()
+        return [(int(row[0]), raw, row[1:].tobytes())
+                for row, raw in zip(table, self.vraws, strict=True)]
+
+
+def wording(vid: int, signature: bytes) -> bytes:
+    """A wording's entry in `Cluster.wordings`: its id, then its MinHash values (uint32)."""
+    return vid.to_bytes(4, sys.byteorder) + signature  # (as numpy's uint32 here)
 
 
 class SourceIndex:
@@ -131,7 +161,7 @@ class SourceIndex:
         self.clusters: OrderedDict[int, Cluster] = OrderedDict()
         # raw line -> its cluster, or (cluster, cleaned text) where that differs from the line
         self.by_raw: dict[str, Cluster | tuple[Cluster, str]] = {}
-        self.by_key: dict[str, Cluster] = {}  # full-line key -> cluster
+        self.by_key: dict[int, Cluster] = {}  # full-line key (its key_hash) -> cluster
         self.variants: dict[int, Cluster] = {}  # band index id -> cluster
         self.next_cid = 0
         self.lexicon = DEFAULT_LEXICON  # the site's own words (its profile), set by the engine
@@ -167,7 +197,7 @@ class SourceIndex:
         return hit, raw
 
     def exact_key(self, full_key: str) -> Cluster | None:
-        return self.by_key.get(full_key)
+        return self.by_key.get(key_hash(full_key))
 
     def candidates(self, flash: Flash) -> Iterator[tuple[Cluster, Flash]]:
         """Known wordings that look alike (LSH), most alike first, with their clusters."""
@@ -177,7 +207,7 @@ class SourceIndex:
         self._signed = (key, minhash(key, self.num_perm))
         for vid in self.bands.query(self._signed[1], MAX_CANDIDATES):
             cluster = self.variants[vid]
-            yield cluster, cleaned(cluster.vraws[cluster.vids.index(vid)], self.lexicon)
+            yield cluster, cleaned(cluster.vraw(vid), self.lexicon)
 
     # -- updates ---------------------------------------------------------------------------
     def new_cluster(
@@ -208,11 +238,12 @@ class SourceIndex:
     def remember_variant(self, cluster: Cluster, raw: str, flash: Flash, full_key: str) -> None:
         """A new wording of the flash: exact maps and (bounded per flash) the LSH."""
         self.remember_raw(cluster, raw, flash.text)
-        if full_key not in self.by_key and len(cluster.keys) < 4 * self.max_variants:
-            self.add_key(cluster, full_key)
+        hashed = key_hash(full_key)
+        if hashed not in self.by_key and len(cluster.keys) < 4 * self.max_variants:
+            self.add_key(cluster, hashed)
             self.dirty.add(cluster.cid)
         signed, self._signed = self._signed, None
-        if len(cluster.vids) < self.max_variants:
+        if len(cluster.vraws) < self.max_variants:
             vid = self.next_variant
             self.next_variant += 1
             key = line_key(flash)
@@ -225,16 +256,16 @@ class SourceIndex:
         self.by_raw[raw] = cluster if text == raw else (cluster, text)
         cluster.raws += (raw,)
 
-    def add_key(self, cluster: Cluster, full_key: str) -> None:
-        self.by_key[full_key] = cluster
-        cluster.keys += (full_key,)
+    def add_key(self, cluster: Cluster, key: int) -> None:
+        """`key`: a full-line key's key_hash."""
+        self.by_key[key] = cluster
+        cluster.keys += (key,)
 
     def add_variant(self, cluster: Cluster, vid: int, raw: str, signature: np.ndarray) -> None:
         self.bands.insert(vid, signature)
         self.variants[vid] = cluster
-        cluster.vids += (vid,)
         cluster.vraws += (raw,)
-        cluster.signatures += signature.astype("uint32").tobytes()
+        cluster.wordings += wording(vid, signature.astype("uint32").tobytes())
 
     def evict(self, older_than: float, max_clusters: int) -> int:
         """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""
@@ -259,9 +290,7 @@ class SourceIndex:
             self.by_raw.pop(raw, None)
         for key in cluster.keys:
             self.by_key.pop(key, None)
-        import numpy as np
-
-        signatures = np.frombuffer(cluster.signatures, dtype=np.uint32)
-        for vid, signature in zip(cluster.vids, signatures.reshape(-1, self.num_perm), strict=True):
-            self.bands.remove(vid, signature)
+        for row in cluster.table():
+            vid = int(row[0])
+            self.bands.remove(vid, row[1:])
             del self.variants[vid]

@@ -12,20 +12,21 @@ restore does not re-hash.
 from __future__ import annotations
 
 import base64
+import binascii
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import numpy as np
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from streamer.core.bands import GONE
 from streamer.core.engine import Deduplicator
 from streamer.core.extract import Profiles
-from streamer.core.index import Cluster, SourceIndex
+from streamer.core.index import Cluster, SourceIndex, key_hash, wording
 from streamer.settings import DedupConfig
 
-FORMAT = 2
+FORMAT = 3  # 3: keys saved as their key_hash; 2 (keys as text) is read too
 META = -1  # the cid of a source's own record (clock, counters)
 
 
@@ -63,8 +64,7 @@ class BadState(ValueError):
     """A state record that does not describe a flash (corrupt, truncated, from elsewhere)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _FlashValue:
+class _FlashValue(NamedTuple):
     """A flash's state record, checked whole before any of it touches the index."""
 
     event_id: str
@@ -73,8 +73,8 @@ class _FlashValue:
     first_seen: datetime
     last_seen: float
     raws: list[tuple[str, str]]
-    keys: list[str]
-    variants: list[tuple[int, str, np.ndarray]]
+    keys: list[int]
+    variants: list[tuple[int, str, bytes]]  # (id, raw line, MinHash values as uint32 bytes)
 
 
 def _need(ok: bool, what: str) -> None:
@@ -87,50 +87,73 @@ def _number(value: object) -> bool:
 
 
 def _strings(value: object, n: int | None = None) -> bool:
-    return (isinstance(value, list) and all(isinstance(x, str) for x in value)
+    return (type(value) is list and all(type(x) is str for x in value)
             and (n is None or len(value) == n))
 
 
+def _signature(sig: object, num_perm: int) -> bytes:
+    # (binascii's strict mode checks what b64decode(validate=True) does, without its regex)
+    try:
+        signature = binascii.a2b_base64(sig, strict_mode=True)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        signature = b"?"
+    if len(signature) != 4 * num_perm:
+        _need(len(signature) % 4 == 0, "a variant's signature is not base64 of uint32 values")
+        raise BadState(f"a signature of {len(signature) // 4} values, not {num_perm}")
+    return signature
+
+
+def _key(key: object) -> int:
+    """A full-line key as saved (its key_hash), or as it was saved before (the key itself)."""
+    if type(key) is int and 0 <= key < 1 << 63:
+        return key
+    if type(key) is str:
+        return key_hash(key)
+    raise BadState(f"a key must be a string or a 63-bit key hash, not {key!r:.40}")
+
+
+# (Checked field by field with `type(...) is`: records are decoded JSON, so exact types; and
+# no message is formatted unless it is needed, since a restore checks a million of these.)
 def _flash_value(value: object, num_perm: int) -> _FlashValue:
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         raise BadState(f"a flash record must be an object, not {type(value).__name__}")
     event_id, latest, keys = value.get("event_id"), value.get("latest"), value.get("keys")
-    if not isinstance(event_id, str) or not event_id:
+    if type(event_id) is not str or not event_id:
         raise BadState("event_id missing or not a string")
-    if not isinstance(latest, list) or not _strings(latest, 2):
+    if not _strings(latest, 2):
         raise BadState("latest must be [raw line, text]")
-    if not isinstance(keys, list) or not _strings(keys):
-        raise BadState("keys must be a list of strings")
+    if type(keys) is not list:
+        raise BadState("keys must be a list")
+    keys = [_key(k) for k in keys]
+    first_seen = value.get("first_seen")
     try:
-        first_seen = datetime.fromisoformat(value.get("first_seen"))  # type: ignore[arg-type]
+        first_seen = datetime.fromisoformat(first_seen)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise BadState(f"first_seen {value.get('first_seen')!r:.40} is not a time") from None
-    _need(_number(value.get("last_seen")), f"last_seen {value.get('last_seen')!r:.40} is not a "
-          "number")
-    raws = value.get("raws", [])
-    _need(isinstance(raws, list) and all(_strings(r, 2) for r in raws),
+        raise BadState(f"first_seen {first_seen!r:.40} is not a time") from None
+    last_seen = value.get("last_seen")
+    if not _number(last_seen):
+        raise BadState(f"last_seen {last_seen!r:.40} is not a number")
+    raws = value.get("raws", ())
+    _need(type(raws) in (list, tuple) and all(_strings(r, 2) for r in raws),
           "raws must be a list of [raw line, text]")
-    variants: list[tuple[int, str, np.ndarray]] = []
     listed = value.get("variants")
-    if not isinstance(listed, list):
+    if type(listed) is not list:
         raise BadState("variants must be a list")
+    variants: list[tuple[int, str, bytes]] = []
     for item in listed:
-        _need(isinstance(item, list) and len(item) == 3, "a variant must be [id, raw, signature]")
+        if type(item) is not list or len(item) != 3:
+            raise BadState("a variant must be [id, raw, signature]")
         vid, raw, sig = item
-        _need(isinstance(vid, int) and not isinstance(vid, bool) and 0 <= vid < GONE,
-              f"variant id {vid!r:.40} out of range")
-        _need(isinstance(raw, str) and isinstance(sig, str), "a variant's raw line and "
-              "signature must be strings")
-        try:
-            signature = np.frombuffer(base64.b64decode(sig, validate=True), dtype=np.uint32)
-        except (ValueError, TypeError):
-            raise BadState("a variant's signature is not base64 of uint32 values") from None
-        _need(len(signature) == num_perm, f"a signature of {len(signature)} values, not "
-              f"{num_perm}")
-        variants.append((vid, raw, signature))
-    _need(len({v[0] for v in variants}) == len(variants), "a variant id appears twice")
-    return _FlashValue(event_id, latest[0], latest[1], first_seen,
-                       float(value["last_seen"]), [(r[0], r[1]) for r in raws], keys, variants)
+        if type(vid) is not int or not 0 <= vid < GONE:
+            raise BadState(f"variant id {vid!r:.40} out of range")
+        if type(raw) is not str or type(sig) is not str:
+            raise BadState("a variant's raw line and signature must be strings")
+        variants.append((vid, raw, _signature(sig, num_perm)))
+    if len(variants) > 1:
+        _need(len({v[0] for v in variants}) == len(variants), "a variant id appears twice")
+    return _FlashValue(event_id, latest[0], latest[1], first_seen,  # type: ignore[index]
+                       float(last_seen), [(r[0], r[1]) for r in raws], keys,  # type: ignore
+                       variants)
 
 
 def _meta_value(value: object) -> dict[str, Any]:
@@ -145,11 +168,17 @@ def _meta_value(value: object) -> dict[str, Any]:
     return value
 
 
-def apply_record(engine: Deduplicator, record: StateRecord) -> None:
+def apply_record(engine: Deduplicator, record: StateRecord,
+                 shared: dict[object, Any] | None = None) -> None:
     """Restore one record into the engine; a later record for the same key replaces it.
+    `shared` (a dict kept over a batch of records) makes equal times one object, as they are
+    in a live engine (flashes seen by the same snapshot share its time): 80 bytes a flash.
 
-    The record is checked whole first: an invalid one raises BadState and changes nothing."""
-    _need(record.cid == META or 0 <= record.cid < GONE, f"flash id {record.cid} out of range")
+    The record is checked whole first: an invalid one raises BadState and changes nothing.
+    Its wordings reach the LSH tables when the source's index is next used (or at
+    `finish_restore`): all of a restore's in one sort."""
+    if record.cid != META and not 0 <= record.cid < GONE:
+        raise BadState(f"flash id {record.cid} out of range")
     if record.cid == META:
         if record.value is not None:
             meta = _meta_value(record.value)
@@ -160,12 +189,13 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
             idx.next_variant = max(idx.next_variant, meta["next_variant"])
         return
     value = None if record.value is None else _flash_value(record.value, engine.config.num_perm)
-    idx = engine.index(record.source)
+    known = engine.sources.get(record.source)  # (not `or`: an empty index is falsy)
+    idx = known if known is not None else engine.index(record.source)
     if value is not None:
         for vid, _, _ in value.variants:
             owner = idx.variants.get(vid)
-            _need(owner is None or owner.cid == record.cid,
-                  f"variant id {vid} belongs to flash {owner.cid if owner else '?'}")
+            if owner is not None and owner.cid != record.cid:
+                raise BadState(f"variant id {vid} belongs to flash {owner.cid}")
     old = idx.clusters.get(record.cid)
     if old is not None:
         idx.remove(old)
@@ -173,35 +203,49 @@ def apply_record(engine: Deduplicator, record: StateRecord) -> None:
         return
     same: dict[str, str] = {}  # one string object for a raw line (or text) the record repeats
     raw = same.setdefault(value.raw, value.raw)
+    first_seen, last_seen = value.first_seen, value.last_seen
+    if shared is not None:  # (a time by its text: the same instant in another offset differs)
+        first_seen = shared.setdefault(record.value["first_seen"], first_seen)  # type: ignore
+        last_seen = shared.setdefault(last_seen, last_seen)
     cluster = Cluster(record.cid, value.event_id, same.setdefault(value.text, value.text), raw,
-                      value.first_seen, value.last_seen)
+                      first_seen, last_seen)
     cluster.saved_seen = cluster.last_seen
     idx.clusters[cluster.cid] = cluster
     # (each table filled in one go: adding to a tuple one by one is quadratic in its length)
-    for raw, text in value.raws:  # (written before raw lines were left out)
-        idx.by_raw[raw] = cluster if text == raw else (cluster, same.setdefault(text, text))
-    cluster.raws = tuple(same.setdefault(r, r) for r, _ in value.raws)
+    if value.raws:  # (written before raw lines were left out)
+        for raw, text in value.raws:
+            idx.by_raw[raw] = cluster if text == raw else (cluster, same.setdefault(text, text))
+        cluster.raws = tuple(same.setdefault(r, r) for r, _ in value.raws)
+    by_key = idx.by_key
     for key in value.keys:
-        idx.by_key[key] = cluster
+        by_key[key] = cluster
     cluster.keys = tuple(value.keys)
-    for vid, _, signature in value.variants:
-        idx.bands.insert(vid, signature)
-        idx.variants[vid] = cluster
-    cluster.vids = tuple(v[0] for v in value.variants)
     cluster.vraws = tuple(same.setdefault(v[1], v[1]) for v in value.variants)
-    cluster.signatures = b"".join(v[2].tobytes() for v in value.variants)
+    cluster.wordings = rows = b"".join(wording(vid, sig) for vid, _, sig in value.variants)
+    insert, variants = idx.bands.insert_later, idx.variants
+    for vid, _, _ in value.variants:
+        insert(vid, rows)
+        variants[vid] = cluster
+        if vid >= idx.next_variant:
+            idx.next_variant = vid + 1
     # ids handed out from now on never reuse one restored (its source's record may be older)
-    idx.next_cid = max(idx.next_cid, record.cid + 1)
-    idx.next_variant = max(idx.next_variant, *(v[0] + 1 for v in value.variants), 0)
+    if record.cid >= idx.next_cid:
+        idx.next_cid = record.cid + 1
 
 
-def finish_restore(engine: Deduplicator) -> None:
-    """Least recently seen first again, as eviction expects; sources without a flash dropped;
-    and nothing pending to save."""
-    for idx in engine.sources.values():
-        order = sorted(idx.clusters.values(), key=lambda c: (c.last_seen, c.cid))
+def finish_restore(engine: Deduplicator, sources: Iterable[str] | None = None) -> None:
+    """After restoring `sources` (default all): least recently seen first again, as eviction
+    expects; their LSH tables sorted; sources without a flash dropped; nothing pending to save.
+    Other sources (live ones, restored before) are left as they are."""
+    by_age = attrgetter("last_seen", "cid")
+    for name in engine.sources.keys() if sources is None else sources:
+        idx = engine.sources.get(name)
+        if idx is None:
+            continue
+        order = sorted(idx.clusters.values(), key=by_age)
         idx.clusters.clear()
         idx.clusters.update((c.cid, c) for c in order)
+        idx.bands.settle()
         idx.dirty.clear()
         idx.dropped.clear()
     engine.sources.recount()
@@ -242,12 +286,13 @@ def export_state(engine: Deduplicator) -> dict[str, Any]:
 def import_state(
     data: dict[str, Any], config: DedupConfig | None = None, profiles: Profiles | None = None
 ) -> Deduplicator:
-    if data.get("format") != FORMAT:
+    if data.get("format") not in (2, FORMAT):
         raise ValueError(f"unknown state format {data.get('format')!r}, expected {FORMAT}")
     engine = Deduplicator(config, profiles)
+    shared: dict[object, Any] = {}
     for name, src in data["sources"].items():
         apply_record(engine, StateRecord(name, META, src["meta"]))
         for cid, value in src["clusters"]:
-            apply_record(engine, StateRecord(name, cid, value))
+            apply_record(engine, StateRecord(name, cid, value), shared)
     finish_restore(engine)  # (the order restored is the order exported: sorting keeps it)
     return engine

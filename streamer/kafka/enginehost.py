@@ -85,13 +85,15 @@ class Host:
         their offsets; an invalid one is skipped and logged (the restore goes on). Returns how
         many were skipped."""
         skipped = 0
+        shared: dict[object, Any] = {}  # (equal times as one object)
         for key, value, offset in records:
             try:
                 parsed = parse_key(key)
                 if parsed is not None:
                     source, cid = parsed
                     apply_record(self.engine,
-                                 StateRecord(source, cid, loads(value) if value else None))
+                                 StateRecord(source, cid, loads(value) if value else None),
+                                 shared)
             except Exception as exc:  # BadState, bad JSON, a key that is not ours
                 skipped += 1
                 log.warning("skipped state record %r at offset %d: %s", key[:200], offset,
@@ -100,7 +102,7 @@ class Host:
 
     def op_finish(self, sources: list[str]) -> dict[str, int]:
         """A restore is complete: the flashes now known for each of `sources`."""
-        finish_restore(self.engine)
+        finish_restore(self.engine, sources)
         trim_heap()
         return {s: len(self.engine.sources[s]) for s in sources if s in self.engine.sources}
 

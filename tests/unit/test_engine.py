@@ -1,6 +1,7 @@
 """The engine over a stream of snapshots: one event per real-world flash."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import orjson
 
@@ -196,6 +197,41 @@ def test_incremental_changes_restore_an_engine_that_decides_the_same() -> None:
     finish_restore(restored)
     for s in later:
         assert outcome(restored.process(s)) == outcome(live.process(s))
+
+
+def test_state_records_of_the_previous_format_restore_an_engine_that_decides_the_same() -> None:
+    """Records as the previous release wrote them (full-line keys as text, written by commit
+    d124e55 from the stream below): a worker upgraded over its state topic restores them."""
+    from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
+
+    stream = [snap(TICKER, m) for m in range(0, 30, 5)] + [
+        snap(["Dutch Police: Two were wounded in Rotterdam", *TICKER], 31),
+        snap(["Dutch police: Two were wounded in Rotterdam.", *TICKER], 33),
+        snap(["Dutch Police: Three were wounded in Rotterdam", *TICKER], 35),
+    ]
+    later = [
+        snap(["Ceasefire in Lebanon takes effect", "Dutch police: Three were wounded in Rotterdam",
+              "Dutch police: two were wounded in Rotterdam", *TICKER], 40),
+        snap(["Airspace closed at Ramon Airport due to drone fears", *TICKER], 45),
+        snap(["Dutch Police: Rotterdam gunman arrested (video)", *TICKER], 50),
+    ]
+    live = Deduplicator()
+    for s in stream:
+        live.process(s)
+    old = orjson.loads((Path(__file__).parent / "data" / "state_format2.json").read_bytes())
+    assert all(isinstance(k, str) for _, cid, v in old if cid >= 0 for k in v["keys"])
+    restored = Deduplicator()
+    for source, cid, value in old:
+        apply_record(restored, StateRecord(source, cid, value))
+    finish_restore(restored)
+    restored.process(snap(TICKER, 36))
+    assert restored.stats.exact == len(TICKER)  # found by their saved keys, not by LSH
+    live.process(snap(TICKER, 36))
+    for s in later:
+        assert outcome(restored.process(s)) == outcome(live.process(s))
+    resaved = [r.value for r in drain_changes(restored) if r.value and "keys" in r.value]
+    assert resaved
+    assert all(isinstance(k, int) for v in resaved for k in v["keys"])
 
 
 def test_evicted_flash_leaves_a_tombstone() -> None:
