@@ -1,8 +1,8 @@
 """The engine's state as plain JSON-able records (never pickle), whole or as changes.
 
 One record per known flash (cluster) and one per source for its clock and counters. The raw
-lines a flash was seen as are not saved: they only speed up lookups (each one's matching key is
-saved), and a new wording per fetch would otherwise rewrite the whole record. An adapter
+lines a flash was seen as are not saved: they only speed up lookups (a hash of each one's matching
+key is saved), and a new wording per fetch would otherwise rewrite the whole record. An adapter
 can save everything at once (`export_state` / `import_state`) or persist only what changed after
 each input record (`drain_changes`, then `apply_record` on restore, last write wins per key): the
 Kafka worker keeps these records in a compacted topic. Records carry the MinHash values, so a
