@@ -106,6 +106,17 @@ def test_flash_not_seen_for_the_ttl_is_forgotten() -> None:
     assert [e.text for e in events(engine, snap(TICKER[:1], 125))] == TICKER[:1]
 
 
+def test_a_flash_still_on_the_page_outlives_the_ttl() -> None:
+    engine = Deduplicator(DedupConfig(ttl_seconds=3600))
+    first = {d.text: d.event_id for d in engine.process(snap(TICKER)).decisions}
+    # the same ticker, byte for byte, every 20 minutes for three hours: each sighting renews it
+    for minute in range(20, 181, 20):
+        result = engine.process(snap(TICKER, minute))
+        assert result.events == []
+        assert [(d.text, d.event_id, d.verdict) for d in result.decisions] == [
+            (text, first[text], Verdict.DUPLICATE) for text in reversed(TICKER)]
+
+
 def test_future_dated_snapshot_cannot_flush_the_index() -> None:
     engine = Deduplicator(DedupConfig(ttl_seconds=3600, max_future_skew_seconds=600))
     now = T0 + timedelta(minutes=1)  # the adapter's clock

@@ -1,0 +1,35 @@
+"""Start-up: a command loads what it uses. `streamer dedup` pays for datasketch (and the scipy
+it imports), numpy and ftfy on its first ticker line, not before; no other command's modules."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("datasketch", "scipy", "numpy", "ftfy", "faust", "aiokafka", "aiohttp")
+PROBE = """
+import sys
+from streamer.cli.main import main
+code = main(sys.argv[1:])
+print(code, *sorted(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+def loaded_after(*argv: str) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2],
+    ).stdout.splitlines()[-1].split()  # (after the events)
+    assert out[0] == "0", out
+    return out[1:]
+
+
+def test_dedup_of_input_without_a_ticker_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert loaded_after("dedup", str(empty)) == []
+
+
+def test_dedup_loads_the_minhash_machinery_with_its_first_ticker_line(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text("BREAKING\nCeasefire in the north takes effect at noon\n", encoding="utf-8")
+    assert {"datasketch", "numpy"} <= set(loaded_after("dedup", str(page)))
