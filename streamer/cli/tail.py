@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import heapq
+import operator
 import os
 import re
 import signal
@@ -16,11 +17,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from streamer.cli.flags import add_connection_flags, add_setting_flags
-from streamer.cli.tailview import COLOR, PLAIN, EventFilter, Style, format_event, parse_since
-from streamer.codec import JSONError, loads
+from streamer.cli.tailprint import Printer
+from streamer.cli.tailview import COLOR, PLAIN, EventFilter, Style, parse_since
 from streamer.kafka.connection import KafkaUnavailable, connect, partitions_of, stop_quietly
 from streamer.settings import Settings
 
@@ -134,60 +135,8 @@ def start_offset(begin: int, end: int, *, from_beginning: bool, since: int | Non
     return min(max(start, begin), end)
 
 
-class Printer:
-    """Writes events to a binary stream, in bulk, applying filters and the chosen format."""
-
-    def __init__(self, opts: Options, out: BinaryIO, err: Any) -> None:
-        self.opts = opts
-        self.out = out
-        self.err = err
-        self.fast = opts.raw_json and not opts.filter.active
-
-    def decode(self, record: Any) -> dict[str, Any] | None:
-        try:
-            event = loads(record.value)
-        except (JSONError, TypeError) as exc:
-            event, reason = None, f"not JSON ({exc})"
-        else:
-            reason = "not a JSON object"
-        if isinstance(event, dict):
-            return event
-        print(f"streamer tail: {record.topic}/{record.partition}@{record.offset}: skipped, "
-              f"{reason}", file=self.err)
-        return None
-
-    def wanted(self, record: Any) -> dict[str, Any] | None:
-        """The decoded event if it passes the filters (fast path: never decoded)."""
-        if record.value is None:  # tombstone
-            return None
-        event = self.decode(record)
-        if event is None or not self.opts.filter.matches(event):
-            return None
-        return event
-
-    def render(self, record: Any, event: dict[str, Any] | None) -> bytes:
-        if self.opts.raw_json:
-            return bytes(record.value)
-        assert event is not None
-        line = format_event(event, self.opts.style, record.timestamp)
-        return line.encode("utf-8", "replace")
-
-    def write_batch(self, records: Sequence[Any]) -> None:
-        if self.fast:
-            values = [r.value for r in records if r.value is not None]
-            if values:
-                values.append(b"")
-                self.out.write(b"\n".join(values))
-        else:
-            lines = []
-            for record in records:
-                event = self.wanted(record)
-                if event is not None:
-                    lines.append(self.render(record, event))
-            if lines:
-                lines.append(b"")
-                self.out.write(b"\n".join(lines))
-        self.out.flush()
+def printer_for(opts: Options, out: BinaryIO, err: TextIO) -> Printer:
+    return Printer(opts.raw_json, opts.filter, opts.style, out, err)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -196,7 +145,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"streamer tail: {exc}", file=sys.stderr)
         return 2
-    printer = Printer(opts, sys.stdout.buffer, sys.stderr)
+    printer = printer_for(opts, sys.stdout.buffer, sys.stderr)
     try:
         return asyncio.run(_main(opts, settings, printer))
     except KafkaUnavailable as exc:
@@ -297,6 +246,8 @@ async def _seek(consumer: Any, tps: list[Any], opts: Options) -> dict[Any, int]:
     return ends
 
 
+_timestamp = operator.attrgetter("timestamp")
+
 # (timestamp, partition, offset, record, event): heap order is time, then position
 Held = tuple[int, int, int, Any, dict[str, Any] | None]
 
@@ -326,7 +277,7 @@ async def _follow(consumer: Any, opts: Options, printer: Printer, ends: dict[Any
                 _hold(printer, held, opts.last, tp.partition, records)
             elif records:
                 printer.write_batch(records if printer.fast else
-                                    sorted(records, key=lambda r: r.timestamp))
+                                    sorted(records, key=_timestamp))
         if not backlog:
             continue
         for tp in ends.keys() - done:
@@ -359,7 +310,5 @@ def _hold(printer: Printer, held: list[Held], limit: int, partition: int,
 
 def _write_held(printer: Printer, held: list[Held]) -> None:
     held.sort(key=lambda item: item[:3])
-    lines = [printer.render(item[3], item[4]) for item in held]
-    lines.append(b"")
-    printer.out.write(b"\n".join(lines))
+    printer.out.write(printer.render([(item[3], item[4]) for item in held]))
     printer.out.flush()

@@ -5,6 +5,7 @@ Pure functions over event dicts (the shape of `codec.event_to_dict`); no Kafka, 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -97,21 +98,29 @@ class EventFilter:
             if seen is not None and seen < self.since:
                 return False
         if self.pattern is not None:
-            text = " ".join(
-                str(event.get(k) or "") for k in ("attribution", "text", "previous_text")
-            )
+            get = event.get  # (an f-string formats each value as str() does)
+            text = f"{get('attribution') or ''} {get('text') or ''} {get('previous_text') or ''}"
             return self.pattern.search(text) is not None
         return True
 
 
 def short_id(event_id: object) -> str:
     """The first 8 characters: enough to tell events apart on screen and to grep for."""
+    if type(event_id) is str and event_id.isascii() and event_id.isalnum():
+        return event_id[:8]  # (the usual hex id: nothing to clean)
     return "".join(clean(event_id).split())[:8] or "?"
 
 
 def clean(text: object) -> str:
     """One line of plain text, safe for a terminal (see `_Unsafe`)."""
-    return _SPACES.sub(" ", str(text or "").translate(_UNSAFE)).strip()
+    value = text if type(text) is str else str(text or "")
+    # A printable string holds nothing `_UNSAFE` changes and no whitespace but " " (every other
+    # whitespace character is a control or a separator): most text skips the translate.
+    if not value.isprintable():
+        value = value.translate(_UNSAFE)
+    if "  " in value:
+        value = _SPACES.sub(" ", value)
+    return value.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +138,6 @@ class Style:
     def plain(cls) -> Style:
         return cls("", "", "", "", "", "")
 
-    def paint(self, code: str, text: str) -> str:
-        return f"{code}{text}{self.reset}" if code else text
-
 
 PLAIN = Style.plain()
 COLOR = Style()
@@ -139,8 +145,12 @@ COLOR = Style()
 
 def event_time(event: Mapping[str, Any], fallback_ms: int | None = None) -> datetime | None:
     """The event's first_seen, else the record timestamp, else None."""
+    return _time_of(event.get("first_seen"), fallback_ms)
+
+
+def _time_of(first_seen: object, fallback_ms: int | None) -> datetime | None:
     try:
-        return parse_time(event.get("first_seen"))
+        return parse_time(first_seen)
     except BadRecord:  # (also a time outside the accepted range)
         if fallback_ms is not None and fallback_ms >= 0:
             try:
@@ -148,6 +158,54 @@ def event_time(event: Mapping[str, Any], fallback_ms: int | None = None) -> date
             except (BadRecord, OverflowError, OSError, ValueError):
                 return None
         return None
+
+
+# The usual first_seen, as the worker writes it: `...T08:14:03[.fraction]Z` (ASCII digits only;
+# a leap second and anything else go through `parse_time`).
+_USUAL_TIME = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d):([0-5]\d)(?:\.\d+)?[Zz]", re.ASCII)
+_MINUTES: dict[str, str | None] = {}  # "2026-11-21T08:14" -> "2026-11-21 08:14:", None if invalid
+
+
+def utc_stamp(first_seen: object, fallback_ms: int | None = None) -> str:
+    """`2026-11-21 08:14:03Z`: first_seen in UTC, else the record time, else question marks.
+
+    A usual time is checked once per minute (the range check of a minute holds for its every
+    second), not parsed into a datetime per event.
+    """
+    m = _USUAL_TIME.fullmatch(first_seen) if type(first_seen) is str else None
+    if m is not None:
+        minute = m[1]
+        head = _MINUTES.get(minute, "")
+        if head == "":
+            if len(_MINUTES) >= 1 << 16:  # bounded, whatever events hold
+                _MINUTES.clear()
+            when = _time_of(minute + ":00Z", None)
+            head = _MINUTES[minute] = when.strftime("%Y-%m-%d %H:%M:") if when else None
+        if head is not None:
+            return head + m[2] + "Z"
+    when = _time_of(first_seen, fallback_ms)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if when else "????-??-?? ??:??:??"
+
+
+_NAMES: dict[str, str] = {}  # source and attribution: few distinct values, each cleaned once
+
+
+def _clean_name(value: object) -> str:
+    if type(value) is not str:
+        return clean(value)
+    name = _NAMES.get(value)
+    if name is None:
+        if len(_NAMES) >= 1 << 12:  # bounded, whatever events hold
+            _NAMES.clear()
+        name = _NAMES[value] = clean(value)
+    return name
+
+
+@functools.cache
+def _marks(style: Style) -> tuple[str, ...]:
+    """(open, close) for time, source, attribution, revised and dim: "" and "" when plain."""
+    codes = (style.time, style.source, style.attribution, style.revised, style.dim)
+    return tuple(mark for code in codes for mark in (code, style.reset if code else ""))
 
 
 def format_event(event: Mapping[str, Any], style: Style = PLAIN,
@@ -163,26 +221,21 @@ def format_event(event: Mapping[str, Any], style: Style = PLAIN,
     revisions. The attribution is prefixed only when the text does not already name it (a
     trailing `, the Kremlin says` is not repeated in front).
     """
-    when = event_time(event, fallback_ms)
-    stamp = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if when else "????-??-?? ??:??:??"
-    source = clean(event.get("source")) or "?"
-    text = clean(event.get("text"))
-    attribution = clean(event.get("attribution"))
+    get = event.get
+    t0, t1, s0, s1, a0, a1, r0, r1, d0, d1 = _marks(style)
+    stamp = utc_stamp(get("first_seen"), fallback_ms)
+    source = _clean_name(get("source")) or "?"
+    text = clean(get("text"))
+    attribution = _clean_name(get("attribution"))
     if attribution and text.startswith(attribution):
-        body = style.paint(style.attribution, attribution) + text[len(attribution):]
+        body = f"{a0}{attribution}{a1}{text[len(attribution):]}"
     elif attribution and attribution.casefold() not in text.casefold():
-        body = style.paint(style.attribution, attribution) + ": " + text
+        body = f"{a0}{attribution}{a1}: {text}"
     else:
         body = text
-    parts = [style.paint(style.time, stamp), style.paint(style.source, source)]
-    if event.get("kind") == "revised":
-        marker = f"[REVISED of #{short_id(event.get('revision_of'))}]"
-        line = style.paint(style.revised, marker) + " " + body
-        previous = clean(event.get("previous_text"))
+    if get("kind") == "revised":
+        body = f"{r0}[REVISED of #{short_id(get('revision_of'))}]{r1} {body}"
+        previous = clean(get("previous_text"))
         if previous:
-            line += "  " + style.paint(style.dim, f'(was: "{previous}")')
-        parts.append(line)
-    else:
-        parts.append(body)
-    parts.append(style.paint(style.dim, f"#{short_id(event.get('event_id'))}"))
-    return "  ".join(parts)
+            body = f'{body}  {d0}(was: "{previous}"){d1}'
+    return f"{t0}{stamp}{t1}  {s0}{source}{s1}  {body}  {d0}#{short_id(get('event_id'))}{d1}"

@@ -176,6 +176,63 @@ def test_missing_first_seen_falls_back_to_record_time(amsterdam: None) -> None:
     assert format_event(event(first_seen=None), fallback_ms=ms).startswith("2026-11-21 08:00:05Z")
 
 
+@pytest.mark.parametrize(
+    ("first_seen", "shown"),
+    [
+        ("2026-11-21T08:14:03Z", "2026-11-21 08:14:03Z"),
+        ("2026-11-21T08:14:03.987654Z", "2026-11-21 08:14:03Z"),  # a fraction is cut, not rounded
+        ("2026-11-21t08:14:03z", "2026-11-21 08:14:03Z"),
+        ("2026-11-21 08:14:03Z", "2026-11-21 08:14:03Z"),
+        ("2026-11-21T09:14:03+01:00", "2026-11-21 08:14:03Z"),  # an offset is shown in UTC
+        ("2026-11-21T08:14:03", "2026-11-21 08:14:03Z"),  # no offset: UTC, not local time
+        ("2026-12-31T23:59:60Z", "2026-12-31 23:59:59Z"),  # a leap second
+        ("2099-12-31T23:59:59Z", "2099-12-31 23:59:59Z"),
+    ],
+)
+def test_printed_time_is_first_seen_in_utc(amsterdam: None, first_seen: str, shown: str) -> None:
+    assert format_event(event(first_seen=first_seen)).startswith(f"{shown}  almayadeen.net")
+
+
+@pytest.mark.parametrize(
+    "first_seen",
+    ["2026-13-21T08:14:03Z", "2026-02-29T08:14:03Z", "2026-11-21T08:61:03Z",
+     "2026-11-21T08:14:61Z", "2100-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+     "2026-11-21T08:14:03.Z", "2026-11-21T08:14:3Z", True, ""],
+)
+def test_impossible_first_seen_shows_the_record_time_instead(first_seen: object) -> None:
+    ms = int(datetime(2026, 11, 21, 8, 0, 5, tzinfo=UTC).timestamp() * 1000)
+    assert format_event(event(first_seen=first_seen), fallback_ms=ms).startswith(
+        "2026-11-21 08:00:05Z  ")
+    assert format_event(event(first_seen=first_seen)).startswith("????-??-?? ??:??:??  ")
+
+
+def test_source_and_attribution_are_cleaned_on_every_line() -> None:
+    shown = event(source="bbc\x1b[2J.co.uk", attribution="Dutch\u202e Police",
+                  text="Rotterdam gunman arrested")
+    for _ in range(2):  # (the second line comes from the cache of names)
+        line = format_event(shown)
+        assert "\x1b" not in line
+        assert "\u202e" not in line
+        assert "  bbc [2J.co.uk  Dutch Police: Rotterdam gunman arrested  #1a2b3c4d" in line
+
+
+def test_other_spaces_stay_runs_of_plain_spaces_collapse() -> None:
+    line = format_event(event(text="Gunman\u00a0arrested \u200b  in   Rotterdam\u2028now",
+                              attribution=None))
+    assert "  Gunman\u00a0arrested in Rotterdam now  #" in line
+
+
+def test_filters_see_the_decoded_value_not_its_json_spelling() -> None:
+    escaped = (b'{"event_id":"e1","kind":"new","source":"\\u0041lMayadeen.NET",'
+               b'"text":"Rotterdam \\u0073hooter arrested","first_seen":"2026-11-21T08:14:03Z"}')
+    logs = {TP("ev", 0): [Rec("ev", 0, 0, 1, escaped)]}
+    for argv in (["--grep", "SHOOTER"], ["--source", "almayadeen.net"]):
+        lines, _ = run_follow(FakeConsumer(logs), ["--exit-at-end", *argv])
+        assert lines == [b"2026-11-21 08:14:03Z  AlMayadeen.NET  Rotterdam shooter arrested  #e1"]
+    lines, _ = run_follow(FakeConsumer(logs), ["--exit-at-end", "--grep", "u0073"])
+    assert lines == []
+
+
 # flags -----------------------------------------------------------------------------------
 
 
@@ -313,7 +370,7 @@ def run_follow(consumer: FakeConsumer, argv: list[str],
     out = out or io.BytesIO()
     err = io.StringIO()
     opts = tail.options(parse(*argv), Settings(), NOW, stdout_isatty=False)
-    printer = tail.Printer(opts, out, err)
+    printer = tail.printer_for(opts, out, err)
     ends = {tp: len(log) for tp, log in consumer.logs.items()}
     asyncio.run(asyncio.wait_for(tail._follow(consumer, opts, printer, ends), 5))
     return out.getvalue().splitlines(), err.getvalue()
