@@ -71,12 +71,17 @@ class Printer:
     def _shown(self, records: Sequence[Any]) -> list[tuple[Any, dict[str, Any] | None]]:
         """`wanted` over a batch, inlined: this loop runs once per event read."""
         matches = self.filter.matches if self.filter.active else None
-        decode = self.decode
         shown: list[tuple[Any, dict[str, Any] | None]] = []
         for record in records:
-            if record.value is None:  # tombstone
+            value = record.value
+            if value is None:  # tombstone
                 continue
-            event = decode(record)
-            if event is not None and (matches is None or matches(event)):
+            try:
+                event = loads(value)
+            except (JSONError, TypeError):
+                event = None
+            if type(event) is not dict:  # (orjson makes plain dicts)
+                self.decode(record)  # reports why
+            elif matches is None or matches(event):
                 shown.append((record, event))
         return shown

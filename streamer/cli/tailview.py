@@ -208,6 +208,9 @@ def _marks(style: Style) -> tuple[str, ...]:
     return tuple(mark for code in codes for mark in (code, style.reset if code else ""))
 
 
+_PLAIN_MARKS = _marks(PLAIN)  # (hashing a Style per line costs more than the rest of a mark)
+
+
 def format_event(event: Mapping[str, Any], style: Style = PLAIN,
                  fallback_ms: int | None = None) -> str:
     """One readable line, e.g.
@@ -222,7 +225,7 @@ def format_event(event: Mapping[str, Any], style: Style = PLAIN,
     trailing `, the Kremlin says` is not repeated in front).
     """
     get = event.get
-    t0, t1, s0, s1, a0, a1, r0, r1, d0, d1 = _marks(style)
+    t0, t1, s0, s1, a0, a1, r0, r1, d0, d1 = _PLAIN_MARKS if style is PLAIN else _marks(style)
     stamp = utc_stamp(get("first_seen"), fallback_ms)
     source = _clean_name(get("source")) or "?"
     text = clean(get("text"))
