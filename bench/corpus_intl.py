@@ -93,7 +93,8 @@ LABELS = {
 ALTERNATES = {
     "en": {"destroyed": "destroys", "intercepted": "intercepts", "Ceasefire": "Cease-fire",
            "Wildfire": "Wild-fire", "Explosion": "Blast", "halts": "halting", "arrested": "held",
-           "suspended": "suspending", "sound": "sounding", "rescued": "rescue"},
+           "suspended": "suspending", "sound": "sounding", "rescued": "rescue",
+           "Finland": "Finnish", "Airspace": "Air space", "Russia's": "Russian"},
     "de": {"Hubschrauber": "Helikopter", "Angriff": "Anschlag", "fürs": "für das",
            "festgenommen": "gefasst", "Homeoffice": "Home-Office", "Großbrand": "Gross-Brand",
            "Verletzte": "Verletzten", "stürzt": "stürzte", "Zugunglück": "Zug-Unglück"},

@@ -17,20 +17,13 @@ from functools import lru_cache
 
 from streamer.core.evidence import cut_short, pair_off, reworded
 from streamer.core.model import Flash, PairDecision, Verdict
+from streamer.core.typos import MAX_TYPOS, align, close, is_figure, small_typos
 from streamer.core.words import stop_words
 
 # Words whose change never makes a different flash: per language (data/stopwords.json).
 STOPWORDS = stop_words("en")
 # Revision needs this much of the known flash's content words to survive.
 MIN_SHARED = 0.6
-
-
-_DIGIT = re.compile(r"\d")
-_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
-
-
-def _is_figure(token: str) -> bool:
-    return _DIGIT.search(token) is not None
 
 
 def _content(tokens: tuple[str, ...], stops: frozenset[str] = STOPWORDS) -> Counter[str]:
@@ -46,50 +39,6 @@ def _stops(new: Flash, known: Flash) -> frozenset[str]:
 @lru_cache(maxsize=64)
 def _mixed_stops(a: str, b: str) -> frozenset[str]:
     return stop_words(a) | stop_words(b)
-
-
-def _close(a: str, b: str) -> bool:
-    """A typo: one edit (insert, delete, substitute, swap) apart, for words of 4+ letters (a
-    letter dropped from a 4-letter Arabic word too: its article is folded away, `المجال` is
-    `مجال`, and a slip leaves 3)."""
-    shortest = min(len(a), len(b))
-    if abs(len(a) - len(b)) > 1 or _is_figure(a) or _is_figure(b) or shortest < 3 or (
-            shortest == 3 and (len(a) == len(b) or not _ARABIC_LETTER.match(a))):
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = 0
-    while i < len(short) and short[i] == long_[i]:
-        i += 1
-    return short[i:] == long_[i + 1 :]
-
-
-MAX_TYPOS = 3  # more words changed than this on the shorter side is a rewrite, not typos
-
-
-def _align(only_new: Counter[str], only_known: Counter[str]) -> int:
-    """Pair typo'd words off both leftovers (in place); returns how many pairs were found."""
-    if min(len(only_new), len(only_known)) > MAX_TYPOS:
-        return 0
-    pairs = 0
-    for word in list(only_new):
-        for other in list(only_known):
-            if only_known[other] and _close(word, other):
-                only_new[word] -= 1
-                only_known[other] -= 1
-                pairs += 1
-                break
-    for c in (only_new, only_known):
-        for k in [k for k, v in c.items() if v <= 0]:
-            del c[k]
-    return pairs
 
 
 _PLACE = re.compile(r"\b(?:in|from|at|near|over)\s+(?:the\s+)?((?:\w+\s*){1,3})")
@@ -113,7 +62,7 @@ def _attribution_conflict(new: Flash, known: Flash) -> bool:
     a, b = _places(new), _places(known)
     if not a or not b or a & b:
         return False
-    return all(not _close(x, y) for x in a for y in b)
+    return all(not close(x, y) for x in a for y in b)
 
 
 def _moved_attribution(
@@ -191,8 +140,10 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     a, b = _content(new.tokens, stops), _content(known.tokens, stops)
     shared = sum((a & b).values())
     only_new, only_known = a - b, b - a
-    typos = _align(only_new, only_known)
+    typos = align(only_new, only_known)
     shared += typos
+    slips = (small_typos(only_new, new.tokens, known.tokens, stops)
+             + small_typos(only_known, known.tokens, new.tokens, stops))
     paired, evidence = 0, list[str]()
     # Every verdict but "different" needs 60% of the shorter side shared: pairing off more
     # words can only help when it could get there (most candidates are unrelated lines).
@@ -208,10 +159,10 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     if shared == 0:
         return PairDecision(Verdict.NEW, 0.0, "nothing in common")
 
-    new_figs = {t for t in only_new if _is_figure(t)}
-    known_figs = {t for t in only_known if _is_figure(t)}
-    new_words = {t for t in only_new if not _is_figure(t)}
-    known_words = {t for t in only_known if not _is_figure(t)}
+    new_figs = {t for t in only_new if is_figure(t)}
+    known_figs = {t for t in only_known if is_figure(t)}
+    new_words = {t for t in only_new if not is_figure(t)}
+    known_words = {t for t in only_known if not is_figure(t)}
     known_size = max(sum(b.values()), 1)
     same = ", ".join(evidence)
 
@@ -219,13 +170,11 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
             new_words | known_words) <= QUANTITIES and shared / known_size >= MIN_SHARED:
         verdict, why = (Verdict.REVISED, f"figures changed: {_few(known_figs | known_words)} -> "
                         f"{_few(new_figs | new_words)}")
+    elif replaced and reworded(new, known, new_words, known_words, new_figs, known_figs, shared):
+        verdict, why = (Verdict.REVISED, f"reworded: {_few(known_words | known_figs)} -> "
+                        f"{_few(new_words | new_figs)}")
     elif new_words and known_words:
-        if replaced and reworded(new, known, new_words, known_words, new_figs | known_figs,
-                                  shared):
-            verdict, why = (Verdict.REVISED,
-                            f"reworded: {_few(known_words)} -> {_few(new_words)}")
-        else:
-            verdict, why = Verdict.NEW, f"other words: {_few(new_words)} vs {_few(known_words)}"
+        verdict, why = Verdict.NEW, f"other words: {_few(new_words)} vs {_few(known_words)}"
     elif not new_words and not known_words:
         if new_figs or known_figs:
             if shared / known_size < MIN_SHARED:
@@ -240,13 +189,16 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
                 Verdict.DUPLICATE,
                 (
                     same
-                    or ("attribution moved" if moved else "typo or small words" if typos
+                    or ("attribution moved" if moved else "typo or small words" if typos or slips
                         else "small words")
                 ),
             )
     elif new_words:  # the new flash says more than the known one
         if shared / known_size < MIN_SHARED or shared < 2:
             verdict, why = Verdict.NEW, "little in common"
+        elif shared + _same_speaker(new, known, stops) < SHORT_BODY - 1:  # anything naming
+            # a two-word story would extend it
+            verdict, why = Verdict.NEW, "too short to be extended"
         elif known_figs:
             verdict, why = Verdict.NEW, "other figures and other words"
         else:
@@ -254,7 +206,8 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     else:  # the new flash says less: a shortened repeat, unless it lost its point
         if shared / max(sum(a.values()), 1) < MIN_SHARED or shared < 2 or new_figs:
             verdict, why = Verdict.NEW, "little in common"
-        elif shared < SHORT_BODY - 1 and shared / known_size < 0.5:
+        elif shared + _same_speaker(new, known, stops) < SHORT_BODY - 1:  # two words
+            # left do not identify a story
             verdict, why = Verdict.NEW, "too short to be a shortened repeat"
         elif (len(known_words) > 1 and shared / known_size < MIN_KEPT
               and not cut_short(new, known, stops)):
@@ -266,6 +219,9 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
 
     if verdict is not Verdict.NEW and _attribution_conflict(new, known):
         return PairDecision(Verdict.NEW, score, "other speaker")
+    if verdict is Verdict.DUPLICATE and known_words and _lead_swapped(new, known, known_words,
+                                                                       stops):
+        return PairDecision(Verdict.NEW, score, "other leading words")
     if verdict is Verdict.NEW and _same_words(new, known, stops):
         return PairDecision(Verdict.DUPLICATE, 1.0, "same words, speaker placed elsewhere")
     return PairDecision(verdict, score, why)
@@ -283,10 +239,33 @@ def _other_label(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     if a & b:
         return False
     only_a, only_b = a - b, b - a
-    if _align(only_a, only_b):
+    if align(only_a, only_b):
         return False
     paired, _ = pair_off(only_a, only_b, tuple(a), tuple(b), new.lang)
     return not paired
+
+
+def _same_speaker(new: Flash, known: Flash, stops: frozenset[str]) -> int:
+    """Content words both attributions carry ("Oscars 2022: ..." on both sides)."""
+    if not new.attribution_key or not known.attribution_key:
+        return 0
+    return len(set(new.attribution_key.split()) & set(known.attribution_key.split()) - stops)
+
+
+def _lead_swapped(new: Flash, known: Flash, dropped: set[str], stops: frozenset[str]) -> bool:
+    """A shortened body under a new "X:" that the known line lacks, where the words it dropped
+    from its start are not that X ("Oscars red carpet..." / "Grammys 2022: Red carpet..."):
+    another story."""
+    if not new.attribution_key or known.attribution_key:
+        return False
+    if set([t for t in known.tokens if t not in stops][: len(dropped)]) != dropped:
+        return False
+    a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
+    b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
+    only_a, only_b = a - b, b - a
+    align(only_a, only_b)
+    pair_off(only_a, only_b, tuple(a), tuple(b), new.lang, new.synonyms)
+    return bool(only_a) and bool(only_b)
 
 
 def _same_words(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
@@ -295,7 +274,7 @@ def _same_words(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
     b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
     only_a, only_b = a - b, b - a
-    _align(only_a, only_b)
+    align(only_a, only_b)
     return not only_a and not only_b
 
 

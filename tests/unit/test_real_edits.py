@@ -75,6 +75,21 @@ def test_a_label_added_removed_or_changed_makes_no_new_event(first: str, second:
      "Le gouvernement annonçait une réforme des retraites", "inflection"),
     ("El Gobierno aprueba la subida del salario mínimo",
      "El Gobierno aprueba subida del salario mínimo", "small words"),
+    ("Scottish ferry firm cancels winter sailings", "Scotland ferry firm cancels winter sailings",
+     "derivation: scotland~scottish"),
+    ("Museum finds lost letters from WWII pilots", "Museum finds lost letters from WW2 pilots",
+     "numeral: ww2~wwii"),
+    ("Rovers beat United in cup replay", "Rovers beat Utd in cup replay",
+     "abbreviation: utd~united"),
+    ("Council trials a shorter workweek for staff",
+     "Council trials a shorter working week for staff", "compound: workweek~working week"),
+    ("League fines two FA's over crowd trouble", "League fines two FAs over crowd trouble",
+     "inflection: fas~fa"),
+    ("What we know about the missing statue", "What we know abou the missing statue",
+     "typo or small words"),
+    ("Crews battle wildfire near the coast", "Crews battle fire near the coast",
+     "compound: fire~wildfire"),
+    ("Inside the US's oldest lighthouse", "Inside the US' oldest lighthouse", "inflection: u~us"),
 ])
 def test_word_level_edits_make_no_new_event_and_say_why(first: str, second: str,
                                                         reason: str) -> None:
@@ -96,6 +111,30 @@ def test_one_word_reworded_in_place_is_a_linked_revision() -> None:
     assert d.reason == "reworded: halts -> suspends"
 
 
+def test_a_word_given_as_a_figure_is_a_linked_revision() -> None:
+    first = "Court orders landlord to pay damages over mouldy flat"
+    second = "Court orders landlord to pay £20,000 over mouldy flat"
+    d = run((first,), (second,))[1][0]
+    assert d.verdict is Verdict.REVISED
+    assert d.reason == "reworded: damages -> 20000"
+
+
+def test_a_common_word_for_an_abbreviation_is_a_linked_revision() -> None:
+    first = "Would you trust a robot with your tax return?"
+    second = "Would you trust AI with your tax return?"
+    d = run((first,), (second,))[1][0]
+    assert d.verdict is Verdict.REVISED
+    assert d.reason == "reworded: robot -> ai"
+    other = "Aid convoy attack condemned by UN envoy"
+    assert len(new_events(run((other,), (other.replace("UN", "EU"),)))) == 2
+
+
+def test_another_country_with_a_like_name_is_another_story() -> None:
+    first = "Austrian skiers take gold in team event"
+    second = "Australian skiers take gold in team event"
+    assert len(new_events(run((first,), (second,)))) == 2
+
+
 def test_one_word_changed_beside_the_original_is_another_story() -> None:
     first = "Ferry operator halts crossings as storm batters coast"
     second = "Rail operator halts crossings as storm batters coast"
@@ -113,6 +152,9 @@ def test_a_place_swapped_in_place_is_still_another_story() -> None:
     ("Sunflowers and steel: Europe's week in pictures",
      "Lanterns and lakes: Europe's week in pictures"),
     ("Village counts down to its historic harvest festival", "In pictures: The harvest festival"),
+    ("Glacier retreat", "Glacier retreat speeds up across the Alps"),
+    ("Sam Reed stuns the crowd", "Here's to you, Sam Reed"),
+    ("Carnival street fashion in pictures", "Fringe 2025: Street fashion in pictures"),
 ])
 def test_short_bodies_need_more_than_a_subset(first: str, second: str) -> None:
     assert len(new_events(run((first,), (second,)))) == 2
