@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from streamer.core.bands import BandIndex
@@ -53,13 +53,27 @@ def line_key(flash: Flash) -> str:
     return f"{flash.attribution_key} {flash.key}" if flash.attribution_key else flash.key
 
 
-@lru_cache(maxsize=8)
-def _hasher(num_perm: int) -> MinHash:
-    """One MinHash per size, cleared for each text: its permutations are drawn and checked once,
-    not for every line. (datasketch, and the scipy it imports, load on first use.)"""
-    from datasketch import MinHash
+class _Hashers(threading.local):
+    """MinHashes by size; each is cleared and refilled per text, so each thread has its own."""
 
-    return MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
+    def __init__(self) -> None:
+        self.by_size: dict[int, MinHash] = {}
+
+
+_hashers = _Hashers()
+
+
+def _hasher(num_perm: int) -> MinHash:
+    """One MinHash per size (and thread), cleared for each text: its permutations are drawn and
+    checked once, not for every line. (datasketch, and the scipy it imports, load on first
+    use.)"""
+    by_size = _hashers.by_size
+    m = by_size.get(num_perm)
+    if m is None:
+        from datasketch import MinHash
+
+        m = by_size[num_perm] = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
+    return m
 
 
 def minhash(key: str, num_perm: int) -> np.ndarray:
