@@ -9,7 +9,9 @@ the ratio. The target is tail >= 50% of kcat in every mode:
 - the readable default against plain `kcat -C -e` (the value as it is);
 - `--grep WORD` and `--source NAME` against plain kcat piped through `grep` (kcat has no filter).
 
-Start-up (`streamer --version`, `kcat -V`) is measured apart and reported, not subtracted.
+Start-up (`streamer --version`, `kcat -V`) is measured apart and reported, not subtracted. Each
+mode also shows the median CPU seconds of each side (a pipe's processes together), which says
+more than wall time on a machine that other work shares.
 
     python bench/tail_bench.py                       # starts deploy/kafka/local_kafka.py
     python bench/tail_bench.py --bootstrap 127.0.0.1:9092 --events 1000000 --repeat 3
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import shlex
 import shutil
 import statistics
@@ -114,11 +117,17 @@ def check_command(cmd: list[str], expected: int) -> None:
                  f"{proc.stderr.decode(errors='replace')[-2000:]}")
 
 
-def time_command(cmd: list[str]) -> float:
-    """Wall seconds for `cmd` to drain the topic into /dev/null, process start included."""
+def time_command(cmd: list[str], cpu: list[float] | None = None) -> float:
+    """Wall seconds for `cmd` to drain the topic into /dev/null, process start included; its CPU
+    seconds (user + system, with a pipe's every process) are appended to `cpu`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False, cwd=ROOT)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def spread(ts: list[float]) -> str:
@@ -194,15 +203,18 @@ def main() -> int:
             check_command(kc, expected)
             check_command(tail, expected)
             times: dict[str, list[float]] = {"tail": [], "kcat": []}
+            cpu: dict[str, list[float]] = {"tail": [], "kcat": []}
             for _ in range(args.repeat):  # interleaved, so both see the same machine load
-                times["tail"].append(time_command(tail))
-                times["kcat"].append(time_command(kc))
+                times["tail"].append(time_command(tail, cpu["tail"]))
+                times["kcat"].append(time_command(kc, cpu["kcat"]))
             rate = {name: len(events) / statistics.median(ts) for name, ts in times.items()}
             ratio = rate["tail"] / rate["kcat"]
             worst = min(worst, ratio)
             print(f"{mode:<22} ({expected} shown)  tail {spread(times['tail'])} "
                   f"{rate['tail']:>9,.0f} ev/s | kcat {spread(times['kcat'])} "
-                  f"{rate['kcat']:>9,.0f} ev/s | tail/kcat {ratio:.0%}")
+                  f"{rate['kcat']:>9,.0f} ev/s | tail/kcat {ratio:.0%} | CPU median tail "
+                  f"{statistics.median(cpu['tail']):.2f}s, "
+                  f"kcat {statistics.median(cpu['kcat']):.2f}s")
         print(f"worst mode: tail/kcat = {worst:.0%} (target >= 50% in every mode; process "
               "start included on both sides)")
         return 0 if worst >= 0.5 else 1

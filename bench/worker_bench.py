@@ -110,7 +110,9 @@ def interleave(streams: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 #    event each; the rate is the snapshots between the two sets of sentinels divided by the
 #    time between them, as seen by a subscriber: steady state, start-up excluded.
 #    The pairs run interleaved (baseline, dedup, baseline, dedup ...); each pair's ratio and
-#    their median are reported, and the same by CPU seconds per snapshot.
+#    their median are reported, and the same by CPU seconds per snapshot. Nothing publishes
+#    meanwhile, so this is not a rate the worker can sustain while a publisher and the broker's
+#    produce work share its cores: bench.sustained measures that capacity itself.
 # 2. Latency: `streamer run` is fed at --rate snapshots/s, each snapshot with one new flash;
 #    a subscriber timestamps every event and matches it to its snapshot's send time.
 
