@@ -15,7 +15,6 @@ from typing import Any
 
 from streamer.core.extract import Profiles, ticker_lines
 from streamer.core.index import Cluster, SourceIndex, cleaned
-from streamer.core.match import decide, label_note
 from streamer.core.model import (
     Decision,
     Event,
@@ -146,6 +145,9 @@ class Deduplicator:
         self, idx: SourceIndex, snap: Snapshot, position: int, raw: str, seen: float
     ) -> Decision | None:
         """A line not seen before as it is: exact matching form, then LSH and the pair rules."""
+        # (the rules, and rapidfuzz, load with the first new line: a run without one skips them)
+        from streamer.core.match import decide, label_note
+
         overflow = self._overflow.get((snap.source, raw))
         if overflow is not None and (cluster := idx.clusters.get(overflow[0])) is not None:
             self._overflow.move_to_end((snap.source, raw))

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.model import DEFAULT_LEXICON, Lexicon, Snapshot
-from streamer.core.selectors import check_selectors, selected_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +131,10 @@ def _profile(name: str, conf: dict[str, object]) -> Profile:
         known["synonyms"] = tuple(tuple(g) for g in known["synonyms"])  # type: ignore[attr-defined]
     profile = Profile(name=name, **known)  # type: ignore[arg-type]
     profile.compiled()  # a bad regex fails here, at load time, with the profile's name
-    check_selectors(name, profile.container, profile.items, profile.drop, profile.json_items)
+    if profile.container or profile.items or profile.drop or profile.json_items:
+        from streamer.core.selectors import check_selectors  # (selectolax: for these alone)
+
+        check_selectors(name, profile.container, profile.items, profile.drop, profile.json_items)
     return profile
 
 
@@ -191,6 +193,8 @@ def _selected_ticker(html: str, rules: Rules) -> list[str] | None:
     (skips, minimum length, cap); an empty item is passed over, it does not end the ticker."""
     p = rules.profile
     assert p.container is not None
+    from streamer.core.selectors import selected_lines
+
     texts = selected_lines(html, p.container, p.items, p.drop, p.json_items)
     block, _ = _block([t for t in texts or () if t], 0, rules)
     return block or None

@@ -1,11 +1,13 @@
 """Start-up: a command loads what it uses. `streamer dedup` pays for datasketch (and the scipy
-it imports), numpy and ftfy on its first ticker line, not before; no other command's modules."""
+it imports), numpy, ftfy and the matching rules (rapidfuzz) with its first ticker lines, for
+selectolax with a profile that has CSS selectors, never for another command's modules."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("datasketch", "scipy", "numpy", "ftfy", "faust", "aiokafka", "aiohttp")
+HEAVY = ("datasketch", "scipy", "numpy", "ftfy", "rapidfuzz", "selectolax", "faust", "aiokafka",
+         "aiohttp")
 PROBE = """
 import sys
 from streamer.cli.main import main
