@@ -38,6 +38,16 @@ REWORD_WINDOW_SECONDS = 72 * 3600.0
 DUPLICATE = Verdict.DUPLICATE
 
 
+def preload() -> None:
+    """Import now what the engine otherwise loads on first need (MinHash and the band choice,
+    the matching rules, ftfy), so that a long-running host pays for it while it starts, not on
+    its first snapshot. `streamer dedup` does not call it: a run pays only for what it uses."""
+    import datasketch.lsh  # noqa: F401  (scipy, numpy)
+    import ftfy  # noqa: F401
+
+    import streamer.core.match  # noqa: F401  (rapidfuzz, the stemmers)
+
+
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:
     """Deterministic: the same input always gives the same id, across runs and workers."""
     h = hashlib.blake2b(digest_size=10)

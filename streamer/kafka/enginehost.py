@@ -18,7 +18,7 @@ from typing import Any
 
 from streamer import logs
 from streamer.codec import dumps, loads
-from streamer.core.engine import Deduplicator
+from streamer.core.engine import Deduplicator, preload
 from streamer.core.model import Event, Snapshot
 from streamer.core.state import (
     BadState,
@@ -131,6 +131,7 @@ def main() -> int:
     logs.setup(sys.argv[1] if len(sys.argv) > 1 else "text")
     out = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the replies
+    preload()  # while the worker waits for Kafka, not on the first snapshot
     return serve(0, out)
 
 

@@ -35,3 +35,21 @@ def test_dedup_loads_the_minhash_machinery_with_its_first_ticker_line(tmp_path: 
     page = tmp_path / "page.txt"
     page.write_text("BREAKING\nCeasefire in the north takes effect at noon\n", encoding="utf-8")
     assert {"datasketch", "numpy"} <= set(loaded_after("dedup", str(page)))
+
+
+def test_the_workers_engine_process_loads_everything_before_its_first_snapshot() -> None:
+    # The engine process starts while the worker waits for Kafka: it pays for its imports then,
+    # so the first snapshot is not held up by them. With no request at all (stdin at EOF):
+    probe = ("import sys, runpy\n"
+             "sys.argv = ['enginehost']\n"
+             "try:\n"
+             "    runpy.run_module('streamer.kafka.enginehost', run_name='__main__')\n"
+             "except SystemExit:\n"
+             "    pass\n"
+             f"sys.stderr.write(' '.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", probe], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parents[2])
+    loaded = set(done.stderr.splitlines()[-1].split())
+    assert {"datasketch", "scipy", "numpy", "ftfy", "rapidfuzz"} <= loaded
+    assert not loaded & {"faust", "aiokafka", "aiohttp"}
