@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from functools import lru_cache
 
 from streamer.core.evidence import cut_short, pair_off, reworded
@@ -26,8 +27,27 @@ STOPWORDS = stop_words("en")
 MIN_SHARED = 0.6
 
 
-def _content(tokens: tuple[str, ...], stops: frozenset[str] = STOPWORDS) -> Counter[str]:
-    return Counter(t for t in tokens if t not in stops)
+# A line's content words are counted once, not for every pair it is in (a new line meets up to
+# 16 candidates, a known wording many new lines); lines are at most 1000 characters, so the
+# cache holds at most about 20 MB (a few hundred KB for real headlines).
+@lru_cache(maxsize=512)
+def _content(tokens: tuple[str, ...], stops: frozenset[str] = STOPWORDS) -> Mapping[str, int]:
+    """How often each content word (not a small word) occurs in the line, in order."""
+    counts: dict[str, int] = {}
+    for t in tokens:
+        if t not in stops:
+            counts[t] = counts.get(t, 0) + 1
+    return counts
+
+
+def _minus(a: Mapping[str, int], b: Mapping[str, int]) -> Counter[str]:
+    """`Counter(a) - Counter(b)` (the positive differences, in a's order), without building
+    the Counters."""
+    left: Counter[str] = Counter()
+    for t, n in a.items():
+        if (d := n - b.get(t, 0)) > 0:
+            left[t] = d
+    return left
 
 
 def _stops(new: Flash, known: Flash) -> frozenset[str]:
@@ -138,8 +158,9 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     if _far_apart(new, known, stops):
         return PairDecision(Verdict.NEW, 0.0, "little in common")
     a, b = _content(new.tokens, stops), _content(known.tokens, stops)
-    shared = sum((a & b).values())
-    only_new, only_known = a - b, b - a
+    a_size, b_size = sum(a.values()), sum(b.values())
+    only_new, only_known = _minus(a, b), _minus(b, a)
+    shared = a_size - sum(only_new.values())  # the words both have, as often as both have them
     typos = align(only_new, only_known)
     shared += typos
     slips = (small_typos(only_new, new.tokens, known.tokens, stops)
@@ -147,14 +168,13 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     paired, evidence = 0, list[str]()
     # Every verdict but "different" needs 60% of the shorter side shared: pairing off more
     # words can only help when it could get there (most candidates are unrelated lines).
-    if shared + min(len(only_new), len(only_known)) >= MIN_SHARED * min(
-            sum(a.values()), sum(b.values())):
+    if shared + min(len(only_new), len(only_known)) >= MIN_SHARED * min(a_size, b_size):
         paired, evidence = pair_off(only_new, only_known, new.tokens, known.tokens,
                                     new.lang if new.lang == known.lang else "en", new.synonyms)
     shared += paired
     moved = (_moved_attribution(only_new, new, known, stops)
              + _moved_attribution(only_known, known, new, stops))
-    size = max(sum(a.values()), sum(b.values()), 1)
+    size = max(a_size, b_size, 1)
     score = shared / size
     if shared == 0:
         return PairDecision(Verdict.NEW, 0.0, "nothing in common")
@@ -163,7 +183,7 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     known_figs = {t for t in only_known if is_figure(t)}
     new_words = {t for t in only_new if not is_figure(t)}
     known_words = {t for t in only_known if not is_figure(t)}
-    known_size = max(sum(b.values()), 1)
+    known_size = max(b_size, 1)
     same = ", ".join(evidence)
 
     if (new_figs or known_figs) and (new_words or known_words) and (
@@ -204,7 +224,7 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
         else:
             verdict, why = Verdict.REVISED, f"extended: +{_few(new_words)}"
     else:  # the new flash says less: a shortened repeat, unless it lost its point
-        if shared / max(sum(a.values()), 1) < MIN_SHARED or shared < 2 or new_figs:
+        if shared / max(a_size, 1) < MIN_SHARED or shared < 2 or new_figs:
             verdict, why = Verdict.NEW, "little in common"
         elif shared + _same_speaker(new, known, stops) < SHORT_BODY - 1:  # two words
             # left do not identify a story
@@ -236,9 +256,9 @@ def _other_label(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
         return False
     a = _content(tuple(new.attribution_key.split()), stops)
     b = _content(tuple(known.attribution_key.split()), stops)
-    if a & b:
+    if not a.keys().isdisjoint(b):
         return False
-    only_a, only_b = a - b, b - a
+    only_a, only_b = _minus(a, b), _minus(b, a)
     if align(only_a, only_b):
         return False
     paired, _ = pair_off(only_a, only_b, tuple(a), tuple(b), new.lang)
@@ -262,7 +282,7 @@ def _lead_swapped(new: Flash, known: Flash, dropped: set[str], stops: frozenset[
         return False
     a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
     b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
-    only_a, only_b = a - b, b - a
+    only_a, only_b = _minus(a, b), _minus(b, a)
     align(only_a, only_b)
     pair_off(only_a, only_b, tuple(a), tuple(b), new.lang, new.synonyms)
     return bool(only_a) and bool(only_b)
@@ -273,7 +293,7 @@ def _same_words(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     speaker and body differed, the flash did not."""
     a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
     b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
-    only_a, only_b = a - b, b - a
+    only_a, only_b = _minus(a, b), _minus(b, a)
     align(only_a, only_b)
     return not only_a and not only_b
 
