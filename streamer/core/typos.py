@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 _DIGIT = re.compile(r"\d")
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
@@ -17,6 +18,7 @@ def is_figure(token: str) -> bool:
     return _DIGIT.search(token) is not None
 
 
+@lru_cache(maxsize=16384)  # the same leftover words meet again with every repeat wording
 def close(a: str, b: str) -> bool:
     """A typo: one edit (insert, delete, substitute, swap) apart, for words of 4+ letters (a
     letter dropped from a 4-letter Arabic word too: its article is folded away, `المجال` is
