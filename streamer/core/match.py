@@ -242,7 +242,9 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
     if verdict is Verdict.DUPLICATE and known_words and _lead_swapped(new, known, known_words,
                                                                        stops):
         return PairDecision(Verdict.NEW, score, "other leading words")
-    if verdict is Verdict.NEW and _same_words(new, known, stops):
+    # (with no speaker on either side the whole lines are the bodies, already compared)
+    if verdict is Verdict.NEW and (new.attribution_key or known.attribution_key) and _same_words(
+            new, known, stops):
         return PairDecision(Verdict.DUPLICATE, 1.0, "same words, speaker placed elsewhere")
     return PairDecision(verdict, score, why)
 
