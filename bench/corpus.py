@@ -191,6 +191,10 @@ EAST = (
        (" as winds strengthen",), city=EU_CITY),
     tpl("quake", "Earthquake of magnitude {mag} strikes off the coast of {nation}", "",
        (", no tsunami warning issued",), nation=NATION),
+    tpl("bomb", "Unexploded WWII bomb found near {city} station", "police",
+       (", homes evacuated",), city=EU_CITY),
+    tpl("sack", "{city} United sack their head coach after a run of defeats", "",
+       (" in the league",), city=EU_CITY),
 )
 
 GULF = (

@@ -1,9 +1,10 @@
 """Word-level evidence that two differing words (or runs of words) say the same thing.
 
 Used by the pair decision on what is left after exact words and typos are aligned: inflected
-forms (the language's stemmer), compounds, hyphens and glued words (character similarity of the
-leftovers, rapidfuzz), and the curated synonym table. Each piece of evidence is named, so the
-sighting's reason says why ("inflection: hits~hitting", "synonym: strikes~hits").
+forms (the language's stemmer), derivations (finland~finnish), abbreviations, contractions and
+Roman numerals, compounds, hyphens and glued words (character similarity of the leftovers,
+rapidfuzz; a word written as two), and the curated synonym table. Each piece of evidence is
+named, so the sighting's reason says why ("inflection: hits~hitting", "synonym: strikes~hits").
 """
 
 from __future__ import annotations

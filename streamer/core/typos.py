@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from streamer.core.clean import _NUMBER_WORDS
+
 _DIGIT = re.compile(r"\d")
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
@@ -45,6 +47,18 @@ def close(a: str, b: str) -> bool:
 MAX_TYPOS = 3  # more words changed than this on the shorter side is a rewrite, not typos
 
 
+# A number word is folded to its figure (`seven` -> `7`); a slip in it ("sveen") is still a typo.
+_SPELLED = {figure: word for word, figure in _NUMBER_WORDS.items()}
+
+
+def _slip(a: str, b: str) -> bool:
+    if close(a, b):
+        return True
+    spelled_a, spelled_b = _SPELLED.get(a), _SPELLED.get(b)
+    return (spelled_b is not None and close(a, spelled_b)) or (
+        spelled_a is not None and close(spelled_a, b))
+
+
 def align(only_new: Counter[str], only_known: Counter[str]) -> int:
     """Pair typo'd words off both leftovers (in place); returns how many pairs were found."""
     if min(len(only_new), len(only_known)) > MAX_TYPOS:
@@ -52,7 +66,7 @@ def align(only_new: Counter[str], only_known: Counter[str]) -> int:
     pairs = 0
     for word in list(only_new):
         for other in list(only_known):
-            if only_known[other] and close(word, other):
+            if only_known[other] and _slip(word, other):
                 only_new[word] -= 1
                 only_known[other] -= 1
                 pairs += 1

@@ -87,6 +87,8 @@ def test_a_label_added_removed_or_changed_makes_no_new_event(first: str, second:
      "inflection: fas~fa"),
     ("What we know about the missing statue", "What we know abou the missing statue",
      "typo or small words"),
+    ("Seven climbers rescued from the glacier", "Sveen climbers rescued from the glacier",
+     "typo or small words"),
     ("Crews battle wildfire near the coast", "Crews battle fire near the coast",
      "compound: fire~wildfire"),
     ("Inside the US's oldest lighthouse", "Inside the US' oldest lighthouse", "inflection: u~us"),
