@@ -48,9 +48,10 @@ _DERIVING = ("land", "ish", "ese", "ian", "ain", "an", "tic", "ic", "ia", "ey", 
 MIN_DERIVED = 5  # letters of each word; the root left after the ending has 3 at least
 
 
-def _roots(word: str) -> set[str]:
-    return {word[: -len(end)] for end in _DERIVING
-            if word.endswith(end) and len(word) - len(end) >= 3}
+@lru_cache(maxsize=16384)  # a few thousand words meet each other in tens of thousands of pairs
+def _roots(word: str) -> frozenset[str]:
+    return frozenset(word[: -len(end)] for end in _DERIVING
+                     if word.endswith(end) and len(word) - len(end) >= 3)
 
 
 def _derived(a: str, b: str) -> bool:

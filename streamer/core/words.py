@@ -103,10 +103,15 @@ def synonyms(a: str, b: str, lang: str, extra: tuple[tuple[str, ...], ...] = ())
         sb = site.get(b) or site.get(stem(b, lang))
         if sa and sb and sa & sb:
             return True
-    groups = _synonym_groups()
-    ga = groups.get(a) or groups.get(stem(a, lang))
-    gb = groups.get(b) or groups.get(stem(b, lang))
+    ga, gb = _groups_of(a, lang), _groups_of(b, lang)
     return bool(ga and gb and ga & gb)
+
+
+@lru_cache(maxsize=16384)  # a few thousand words meet each other in tens of thousands of pairs
+def _groups_of(word: str, lang: str) -> frozenset[int] | None:
+    """The shipped synonym groups the word (or phrase), else its stem, is in."""
+    groups = _synonym_groups()
+    return groups.get(word) or groups.get(stem(word, lang))
 
 
 @cache
