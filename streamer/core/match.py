@@ -90,6 +90,8 @@ def _moved_attribution(
 ) -> int:
     """Drop from `extra` the other flash's attribution when `owner` carries it at the start or
     end of its body instead ("..., army spokesperson says" without the comma)."""
+    if not other.attribution_key:
+        return 0
     attribution = set(other.attribution_key.split()) - set(owner.attribution_key.split())
     moved = {w for w in extra if w in attribution}
     if not moved:
@@ -106,9 +108,16 @@ def _moved_attribution(
 def _far_apart(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     """A cheap bound before the full comparison: even counting every speaker word and the
     allowed typos as shared, the lines share too little for any verdict but "different"."""
-    a = set(new.tokens).union(new.attribution_key.split()) - stops
-    b = set(known.tokens).union(known.attribution_key.split()) - stops
+    a = _line_words(new.tokens, new.attribution_key, stops)
+    b = _line_words(known.tokens, known.attribution_key, stops)
     return len(a & b) + MAX_TYPOS < MIN_SHARED * min(len(a), len(b))
+
+
+@lru_cache(maxsize=512)  # (as _content)
+def _line_words(tokens: tuple[str, ...], attribution_key: str, stops: frozenset[str]
+                ) -> frozenset[str]:
+    """The distinct content words of the whole line, speaker and body."""
+    return frozenset(tokens).union(attribution_key.split()) - stops
 
 
 # Words that stand for or qualify a figure: "kills over 40" -> "kills nearly 50", "162" -> "scores".
@@ -181,8 +190,8 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
 
     new_figs = {t for t in only_new if is_figure(t)}
     known_figs = {t for t in only_known if is_figure(t)}
-    new_words = {t for t in only_new if not is_figure(t)}
-    known_words = {t for t in only_known if not is_figure(t)}
+    new_words = only_new.keys() - new_figs
+    known_words = only_known.keys() - known_figs
     known_size = max(b_size, 1)
     same = ", ".join(evidence)
 
