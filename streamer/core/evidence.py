@@ -83,8 +83,8 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii"
 
 
 def _roman(a: str, b: str) -> bool:
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
+    i, n = 0, min(len(a), len(b))
+    while i < n and a[i] == b[i]:
         i += 1
     ra, rb = a[i:], b[i:]
     if not i and ((len(ra) < 2 and ra in _ROMAN) or (len(rb) < 2 and rb in _ROMAN)):
