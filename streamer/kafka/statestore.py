@@ -37,6 +37,9 @@ from streamer.settings import Settings
 log = logging.getLogger("streamer.state")
 
 READ_BATCH = 10_000
+# State batches sent to the engine and not yet applied, at most: reading Kafka is faster than
+# applying, and without a bound a big partition would wait in the worker's pipe buffer.
+APPLY_AHEAD = 4
 
 
 @dataclass(slots=True)
@@ -123,6 +126,8 @@ class StateStore:
                     msgs = batch.get(state_tp, [])
                     records += len(msgs)
                     applied.append(self.engine.call("apply", self._sort(part, msgs)))
+                    if len(applied) > APPLY_AHEAD:
+                        await asyncio.wait([applied[-APPLY_AHEAD - 1]])
             end = ends[out_tp]
             if part.output_offset < end:
                 consumer.assign([out_tp])
