@@ -13,7 +13,8 @@
 2. Start-up: `streamer dedup` of an empty file, against `python -c pass`.
 3. Steady state: the engine in-process on repeat-heavy input (after a warm-up), lines/s.
 4. Memory: a multi-day stream with a 24 h TTL, RSS sampled every simulated 12 h in a fresh
-   process: it should stop growing once the TTL window is full. The stream (`write_wide`) holds
+   process running the engine as the worker does (its state changes taken after every
+   snapshot): it should stop growing once the TTL window is full. The stream (`write_wide`) holds
    about `--memory-flashes-per-day` live flashes once the TTL is full (60,000 by default),
    over `--memory-sources` sites fetched every 10 minutes, each ticker the newest 10 flashes.
 Run it on a quiet machine: it says the load average it started and ended with.
@@ -181,9 +182,11 @@ def write_wide(days: float, sources: int, per_day: int, seed: int, path: Path) -
 MEMORY_PROBE = """
 import sys
 from streamer.core.engine import Deduplicator
+from streamer.core.state import drain_changes
 from streamer.cli.inputs import read_inputs
 from streamer.settings import DedupConfig
 engine = Deduplicator(DedupConfig(ttl_seconds=24 * 3600))
+# as the worker: the state changes of each snapshot are taken (and would be saved)
 def rss_mb():
     for line in open('/proc/self/status'):
         if line.startswith('VmRSS:'):
@@ -191,6 +194,7 @@ def rss_mb():
 start = next_mark = None
 for _, snap in read_inputs([sys.argv[1]]):
     engine.process(snap)
+    drain_changes(engine)
     t = snap.fetched_at.timestamp()
     start = start or t
     if next_mark is None or t >= next_mark:
