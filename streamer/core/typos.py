@@ -51,6 +51,7 @@ MAX_TYPOS = 3  # more words changed than this on the shorter side is a rewrite, 
 _SPELLED = {figure: word for word, figure in _NUMBER_WORDS.items()}
 
 
+@lru_cache(maxsize=16384)  # (as close)
 def _slip(a: str, b: str) -> bool:
     if close(a, b):
         return True
