@@ -187,7 +187,8 @@ def _split_compounds(only_new: Counter[str], only_known: Counter[str], new_run: 
                                         (only_known, only_new, new_run, True)):
         for word in [w for w in one if len(w) >= MIN_SPELLING_CHARS]:
             for x, y in pairwise(run):
-                if one[word] <= 0 or other[x] <= 0 or other[y] <= 0 or x == y:
+                if one[word] <= 0 or other[x] <= 0 or other[y] <= 0 or x == y or not (
+                        word.startswith(x) or word.endswith(y)):  # (each join below does one)
                     continue
                 if word in (x + y, stem(x, lang) + y, x + stem(y, lang)):
                     one[word] -= 1
