@@ -84,8 +84,13 @@ def small_typos(only: Counter[str], own: tuple[str, ...], other: tuple[str, ...]
     and this one lacks ("abou" / "about"); returns how many."""
     if not only or len(only) > MAX_TYPOS:
         return 0
-    small = {t for t in other if t in stops} - set(own)
+    small = _small_words(other, stops).difference(own)
     slips = [w for w in only if any(close(w, t) for t in small)]
     for w in slips:
         del only[w]
     return len(slips)
+
+
+@lru_cache(maxsize=512)  # a line meets many others: its small words are picked out once
+def _small_words(tokens: tuple[str, ...], stops: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for t in tokens if t in stops)
