@@ -60,8 +60,7 @@ def _derived(a: str, b: str) -> bool:
     if min(len(a), len(b)) < MIN_DERIVED:
         return False
     ra, rb = _roots(a), _roots(b)
-    return bool(ra & rb) or any(y == x + x[-1] for x in ra for y in rb) or any(
-        x == y + y[-1] for x in ra for y in rb)
+    return bool(ra & rb) or any(x + x[-1] in rb for x in ra) or any(y + y[-1] in ra for y in rb)
 
 
 def _contracted(short: str, long_: str) -> bool:
@@ -80,9 +79,12 @@ def _contracted(short: str, long_: str) -> bool:
 # words); the single letters only behind a shared start (wwi~ww1).
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
           "viii": "8", "ix": "9", "x": "10"}
+_NUMERAL_ENDS = ("i", "v", "x")
 
 
 def _roman(a: str, b: str) -> bool:
+    if not (a.endswith(_NUMERAL_ENDS) or b.endswith(_NUMERAL_ENDS)):
+        return False  # (every numeral above ends in one of these: no word without is one)
     i, n = 0, min(len(a), len(b))
     while i < n and a[i] == b[i]:
         i += 1
