@@ -304,6 +304,8 @@ def _same_words(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     speaker and body differed, the flash did not."""
     a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
     b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
+    if sum(a.values()) != sum(b.values()):  # (a typo pairs one word with one)
+        return False
     only_a, only_b = _minus(a, b), _minus(b, a)
     align(only_a, only_b)
     return not only_a and not only_b
