@@ -13,41 +13,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
 from functools import lru_cache
 
+from streamer.core.content import content, line_words, minus
 from streamer.core.evidence import cut_short, pair_off, reworded
 from streamer.core.model import Flash, PairDecision, Verdict
 from streamer.core.typos import MAX_TYPOS, align, close, is_figure, small_typos
 from streamer.core.words import stop_words
 
-# Words whose change never makes a different flash: per language (data/stopwords.json).
-STOPWORDS = stop_words("en")
 # Revision needs this much of the known flash's content words to survive.
 MIN_SHARED = 0.6
-
-
-# A line's content words are counted once, not for every pair it is in (a new line meets up to
-# 16 candidates, a known wording many new lines); lines are at most 1000 characters, so the
-# cache holds at most about 20 MB (a few hundred KB for real headlines).
-@lru_cache(maxsize=512)
-def _content(tokens: tuple[str, ...], stops: frozenset[str] = STOPWORDS) -> Mapping[str, int]:
-    """How often each content word (not a small word) occurs in the line, in order."""
-    counts: dict[str, int] = {}
-    for t in tokens:
-        if t not in stops:
-            counts[t] = counts.get(t, 0) + 1
-    return counts
-
-
-def _minus(a: Mapping[str, int], b: Mapping[str, int]) -> Counter[str]:
-    """`Counter(a) - Counter(b)` (the positive differences, in a's order), without building
-    the Counters."""
-    left: Counter[str] = Counter()
-    for t, n in a.items():
-        if (d := n - b.get(t, 0)) > 0:
-            left[t] = d
-    return left
 
 
 def _stops(new: Flash, known: Flash) -> frozenset[str]:
@@ -108,16 +83,9 @@ def _moved_attribution(
 def _far_apart(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     """A cheap bound before the full comparison: even counting every speaker word and the
     allowed typos as shared, the lines share too little for any verdict but "different"."""
-    a = _line_words(new.tokens, new.attribution_key, stops)
-    b = _line_words(known.tokens, known.attribution_key, stops)
+    a = line_words(new.tokens, new.attribution_key, stops)
+    b = line_words(known.tokens, known.attribution_key, stops)
     return len(a & b) + MAX_TYPOS < MIN_SHARED * min(len(a), len(b))
-
-
-@lru_cache(maxsize=512)  # (as _content)
-def _line_words(tokens: tuple[str, ...], attribution_key: str, stops: frozenset[str]
-                ) -> frozenset[str]:
-    """The distinct content words of the whole line, speaker and body."""
-    return frozenset(tokens).union(attribution_key.split()) - stops
 
 
 # Words that stand for or qualify a figure: "kills over 40" -> "kills nearly 50", "162" -> "scores".
@@ -166,9 +134,9 @@ def _decide(new: Flash, known: Flash, replaced: bool) -> PairDecision:
         return PairDecision(Verdict.DUPLICATE, 1.0, "same text")
     if _far_apart(new, known, stops):
         return PairDecision(Verdict.NEW, 0.0, "little in common")
-    a, b = _content(new.tokens, stops), _content(known.tokens, stops)
+    a, b = content(new.tokens, stops), content(known.tokens, stops)
     a_size, b_size = sum(a.values()), sum(b.values())
-    only_new, only_known = _minus(a, b), _minus(b, a)
+    only_new, only_known = minus(a, b), minus(b, a)
     shared = a_size - sum(only_new.values())  # the words both have, as often as both have them
     typos = align(only_new, only_known)
     shared += typos
@@ -265,11 +233,11 @@ def _other_label(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
         return False
     if len([t for t in new.tokens if t not in stops]) >= SHORT_BODY:
         return False
-    a = _content(tuple(new.attribution_key.split()), stops)
-    b = _content(tuple(known.attribution_key.split()), stops)
+    a = content(tuple(new.attribution_key.split()), stops)
+    b = content(tuple(known.attribution_key.split()), stops)
     if not a.keys().isdisjoint(b):
         return False
-    only_a, only_b = _minus(a, b), _minus(b, a)
+    only_a, only_b = minus(a, b), minus(b, a)
     if align(only_a, only_b):
         return False
     paired, _ = pair_off(only_a, only_b, tuple(a), tuple(b), new.lang)
@@ -291,9 +259,9 @@ def _lead_swapped(new: Flash, known: Flash, dropped: set[str], stops: frozenset[
         return False
     if set([t for t in known.tokens if t not in stops][: len(dropped)]) != dropped:
         return False
-    a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
-    b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
-    only_a, only_b = _minus(a, b), _minus(b, a)
+    a = content(tuple(new.attribution_key.split()) + new.tokens, stops)
+    b = content(tuple(known.attribution_key.split()) + known.tokens, stops)
+    only_a, only_b = minus(a, b), minus(b, a)
     align(only_a, only_b)
     pair_off(only_a, only_b, tuple(a), tuple(b), new.lang, new.synonyms)
     return bool(only_a) and bool(only_b)
@@ -302,11 +270,11 @@ def _lead_swapped(new: Flash, known: Flash, dropped: set[str], stops: frozenset[
 def _same_words(new: Flash, known: Flash, stops: frozenset[str]) -> bool:
     """The whole lines (speaker and body together) carry the same content words: the split into
     speaker and body differed, the flash did not."""
-    a = _content(tuple(new.attribution_key.split()) + new.tokens, stops)
-    b = _content(tuple(known.attribution_key.split()) + known.tokens, stops)
+    a = content(tuple(new.attribution_key.split()) + new.tokens, stops)
+    b = content(tuple(known.attribution_key.split()) + known.tokens, stops)
     if sum(a.values()) != sum(b.values()):  # (a typo pairs one word with one)
         return False
-    only_a, only_b = _minus(a, b), _minus(b, a)
+    only_a, only_b = minus(a, b), minus(b, a)
     align(only_a, only_b)
     return not only_a and not only_b
 
