@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 
 from streamer.core.engine import Deduplicator
-from streamer.core.model import Decision, SnapshotResult, Verdict
+from streamer.core.model import Decision, Snapshot, SnapshotResult, Verdict
 from streamer.core.state import export_state, import_state
 from streamer.settings import DedupConfig
 from tests.pages import T0, snap
@@ -182,14 +182,20 @@ def test_clock_is_per_source() -> None:
     assert events(engine, snap(TICKER, 10, source="a.example")) == []
 
 
-def test_incremental_changes_restore_an_engine_that_decides_the_same() -> None:
-    from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
-
-    stream = [snap(TICKER, m) for m in range(0, 30, 5)] + [
+def wounded_in_rotterdam() -> list[Snapshot]:
+    """A ticker repeated, then one flash lightly edited and revised (the state tests' stream;
+    tests/unit/data/state_format2.json was written from it)."""
+    return [snap(TICKER, m) for m in range(0, 30, 5)] + [
         snap(["Dutch Police: Two were wounded in Rotterdam", *TICKER], 31),
         snap(["Dutch police: Two were wounded in Rotterdam.", *TICKER], 33),
         snap(["Dutch Police: Three were wounded in Rotterdam", *TICKER], 35),
     ]
+
+
+def test_incremental_changes_restore_an_engine_that_decides_the_same() -> None:
+    from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
+
+    stream = wounded_in_rotterdam()
     later = [
         snap(["Ceasefire in Lebanon takes effect", "Dutch police: Three were wounded in Rotterdam",
               *TICKER], 40),
@@ -215,11 +221,7 @@ def test_state_records_of_the_previous_format_restore_an_engine_that_decides_the
     d124e55 from the stream below): a worker upgraded over its state topic restores them."""
     from streamer.core.state import StateRecord, apply_record, drain_changes, finish_restore
 
-    stream = [snap(TICKER, m) for m in range(0, 30, 5)] + [
-        snap(["Dutch Police: Two were wounded in Rotterdam", *TICKER], 31),
-        snap(["Dutch police: Two were wounded in Rotterdam.", *TICKER], 33),
-        snap(["Dutch Police: Three were wounded in Rotterdam", *TICKER], 35),
-    ]
+    stream = wounded_in_rotterdam()
     later = [
         snap(["Ceasefire in Lebanon takes effect", "Dutch police: Three were wounded in Rotterdam",
               "Dutch police: two were wounded in Rotterdam", *TICKER], 40),
