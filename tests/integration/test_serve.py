@@ -125,20 +125,35 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_get_everyth
         try:
             async with http.get(server.url + "/events") as resp:
                 await asyncio.sleep(0.5)
-                filler = "x" * 2000
-                events = [make_event(n, text=f"flash {n} {filler}") for n in range(3000)]
-                producing = asyncio.create_task(produce(kafka_bootstrap, topic, events))
-                got = []
-                async with asyncio.timeout(60):
-                    async for msg in sse_messages(resp):
-                        assert msg.data is not None
-                        got.append(msg.data["event_id"])
-                        if len(got) == len(events):
-                            break
-                await producing
-            assert got == [e["event_id"] for e in events]
-            async with http.get(server.url + "/metrics") as resp:
-                metrics = await resp.text()
-            assert "streamer_serve_clients_dropped_total 1.0" in metrics
+                got: list[str] = []
+                reading = asyncio.create_task(collect(resp, got))
+                # rounds of 1,000 events of 2 KB: the stuck client's socket and write buffers
+                # fill, and it is dropped once it is a buffer behind after that, whenever that
+                # happens (one round or several, as the reader's batches fall)
+                events: list[dict[str, str]] = []
+                dropped = False
+                async with asyncio.timeout(90):
+                    while not dropped:
+                        assert len(events) < 10_000, "the stuck client was never dropped"
+                        batch = [make_event(n, text=f"flash {n} {'x' * 2000}")
+                                 for n in range(len(events), len(events) + 1000)]
+                        await produce(kafka_bootstrap, topic, batch)
+                        events += batch
+                        while len(got) < len(events):
+                            if reading.done():
+                                reading.result()  # its error, or that the stream ended
+                                raise AssertionError("the stream ended early")
+                            await asyncio.sleep(0.05)
+                        async with http.get(server.url + "/metrics") as m:
+                            metrics = await m.text()
+                        dropped = "streamer_serve_clients_dropped_total 1.0" in metrics
+                reading.cancel()
+            assert got == [e["event_id"] for e in events]  # all of them, in order, once
         finally:
             stuck.close()
+
+
+async def collect(resp: aiohttp.ClientResponse, got: list[str]) -> None:
+    async for msg in sse_messages(resp):
+        assert msg.data is not None
+        got.append(msg.data["event_id"])
