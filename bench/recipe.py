@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             if not raw.strip():
                 continue
             snap = decode_snapshot(raw)
-            lsh, seen = indexes.setdefault(
-                snap.source, (MinHashLSH(num_perm=128, params=params), {}))
+            if snap.source not in indexes:  # not setdefault: its default would build an index
+                indexes[snap.source] = (MinHashLSH(num_perm=128, params=params), {})  # per call
+            lsh, seen = indexes[snap.source]
             for line in reversed(ticker_lines(snap, profiles) or []):  # oldest first
                 lines += 1
                 if not args.no_cache and line in seen:
