@@ -1,7 +1,7 @@
 """MinHash LSH banding in compact form, with candidates ranked by how many bands they share.
 
-datasketch computes the signatures and chooses the bands and rows for the threshold
-(`datasketch.lsh._optimal_param`, the same choice `MinHashLSH` makes). The tables replace
+The signatures and the bands and rows for the threshold are datasketch's (`minhash`: the same
+choice `MinHashLSH` makes). The tables replace
 `MinHashLSH`'s storage (about 5 KB an entry): every band key of every entry in one sorted uint64
 array with a parallel uint32 array of entry ids (12 bytes a band, where a dict of int keys took
 about 80), plus a small dict for the latest inserts, merged into the arrays in batches; a removed
@@ -13,15 +13,15 @@ even when many old flashes share common words.
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from streamer.core.minhash import bands_rows
 
 if TYPE_CHECKING:
     import numpy as np
 
 # Odd 64-bit multipliers: a band's r values mixed into one integer (arithmetic wraps mod 2**64).
-# (numpy and datasketch, with the scipy it imports, are loaded by the first index built: a run
-# without a ticker line does not pay for them.)
+# (numpy is loaded by the first index built: a run without a ticker line does not pay for it.)
 _MIX = (
     0x9E3779B97F4A7C15,
     0xC2B2AE3D27D4EB4F,
@@ -42,15 +42,6 @@ MIN_RECENT = 64
 GONE = 0xFFFFFFFF  # a removed entry's id in the arrays, until the next merge drops it
 
 
-@lru_cache(maxsize=16)
-def _bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
-    """datasketch's choice (a numerical integration: milliseconds), made once, not per source."""
-    from datasketch.lsh import _optimal_param
-
-    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
-    return int(bands), int(rows)
-
-
 class BandIndex:
     """Entries (int ids below 2**32 - 1) by MinHash signature; query returns those sharing a
     band."""
@@ -58,7 +49,7 @@ class BandIndex:
     def __init__(self, threshold: float, num_perm: int) -> None:
         import numpy as np
 
-        self.bands, self.rows = _bands_rows(threshold, num_perm)
+        self.bands, self.rows = bands_rows(threshold, num_perm)
         self.num_perm = num_perm
         if self.rows > len(_MIX):
             raise ValueError(f"{self.rows} rows per band: at most {len(_MIX)} supported")

@@ -39,11 +39,12 @@ DUPLICATE = Verdict.DUPLICATE
 
 
 def preload() -> None:
-    """Import now what the engine otherwise loads on first need (MinHash and the band choice,
-    the matching rules, ftfy), so that a long-running host pays for it while it starts, not on
-    its first snapshot. `streamer dedup` does not call it: a run pays only for what it uses."""
-    import datasketch.lsh  # noqa: F401  (scipy, numpy)
+    """Import now what the engine otherwise loads on first need (numpy for MinHash and the
+    bands, the matching rules, ftfy), so that a long-running host pays for it while it starts,
+    not on its first snapshot. `streamer dedup` does not call it: a run pays only for what it
+    uses."""
     import ftfy  # noqa: F401
+    import numpy  # noqa: F401
 
     import streamer.core.match  # noqa: F401  (rapidfuzz, the stemmers)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,24 +18,16 @@ from typing import TYPE_CHECKING
 from streamer.core.bands import BandIndex
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.clean import clean_line
+from streamer.core.minhash import minhash
 from streamer.core.model import DEFAULT_LEXICON, Flash, Lexicon
 
 if TYPE_CHECKING:
     import numpy as np
-    from datasketch import MinHash
 
-SHINGLE = 5  # character n-grams: robust to typos; rare enough that unrelated lines seldom collide
 # A flash merely seen again is reported as changed at most this often (event time): its TTL
 # survives a restore to within this much, without a state write for every repeat.
 TOUCH_SAVE_SECONDS = 3600.0
 MAX_CANDIDATES = 16  # pair decisions per line at most, the likeliest first
-
-
-def shingles(key: str) -> set[bytes]:
-    padded = f" {key} "
-    if len(padded) <= SHINGLE:
-        return {padded.encode()}
-    return {padded[i : i + SHINGLE].encode() for i in range(len(padded) - SHINGLE + 1)}
 
 
 def key_hash(full_key: str) -> int:
@@ -51,38 +41,6 @@ def line_key(flash: Flash) -> str:
     """What candidates are found by: the whole line folded, so a wrong attribution split (the
     speaker at the front or the back) still finds its match."""
     return f"{flash.attribution_key} {flash.key}" if flash.attribution_key else flash.key
-
-
-class _Hashers(threading.local):
-    """MinHashes by size; each is cleared and refilled per text, so each thread has its own."""
-
-    def __init__(self) -> None:
-        self.by_size: dict[int, MinHash] = {}
-
-
-_hashers = _Hashers()
-
-
-def _hasher(num_perm: int) -> MinHash:
-    """One MinHash per size (and thread), cleared for each text: its permutations are drawn and
-    checked once, not for every line. (datasketch, and the scipy it imports, load on first
-    use.)"""
-    by_size = _hashers.by_size
-    m = by_size.get(num_perm)
-    if m is None:
-        from datasketch import MinHash
-
-        m = by_size[num_perm] = MinHash(num_perm=num_perm, seed=1, hashfunc=zlib.crc32)
-    return m
-
-
-def minhash(key: str, num_perm: int) -> np.ndarray:
-    """MinHash values of a text's shingles; deterministic across processes (crc32, seed 1)."""
-    m = _hasher(num_perm)
-    m.clear()
-    m.update_batch(shingles(key))
-    values: np.ndarray = m.hashvalues.astype("uint32")  # (a copy: m is used again)
-    return values
 
 
 # Wordings come back as LSH candidates now and then: clean them again on demand rather than

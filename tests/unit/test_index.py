@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import sys
-import threading
 import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -114,26 +112,3 @@ def test_a_flash_takes_little_memory() -> None:
         tracemalloc.stop()
     assert engine.live_flashes() == 3000
     assert per_flash < 1700  # about 1,500 bytes; 2,950 with a dict per band
-
-
-def test_minhash_in_threads_is_what_it_is_alone() -> None:
-    """Engines may run in several threads: the reused MinHash must not mix their lines."""
-    texts = [f"storm closes the harbour of town number {i} on the coast" for i in range(200)]
-    alone = {t: minhash(t, 32).tobytes() for t in texts}
-    wrong: list[str] = []
-
-    def work(chunk: list[str]) -> None:
-        for _ in range(10):
-            wrong.extend(t for t in chunk if minhash(t, 32).tobytes() != alone[t])
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible
-    try:
-        threads = [threading.Thread(target=work, args=(texts[i::4],)) for i in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert wrong == []
