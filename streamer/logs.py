@@ -12,8 +12,6 @@ import logging
 import sys
 from typing import TextIO
 
-from pythonjsonlogger.json import JsonFormatter
-
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Known-harmless records that libraries log too loudly: (logger, text in the message, level).
@@ -43,6 +41,8 @@ class Quieter(logging.Filter):
 
 def formatter(fmt: str) -> logging.Formatter:
     if fmt == "json":
+        from pythonjsonlogger.json import JsonFormatter  # only then: start-up of text logging
+
         return JsonFormatter(
             "%(levelname)s %(name)s %(message)s",
             rename_fields={"levelname": "level", "name": "logger"},

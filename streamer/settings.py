@@ -1,19 +1,25 @@
 """The one settings object: built once by the CLI from `STREAMER_*` env vars and flags, passed down.
 
-Nothing else in streamer reads the environment.
+Nothing else in streamer reads the environment. A frozen dataclass with its own small loader (text
+to bool, int, float, Path, a choice, a secret; ranges checked), not pydantic-settings: importing
+pydantic cost `streamer dedup` ~150 ms of its start-up.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the field types are read at run time (TYPES), and
+# evaluating them from strings would cost start-up.
+import operator
 import os
 import re
-import ssl
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+if TYPE_CHECKING:
+    import ssl  # only the worker's TLS needs it: not imported by `streamer dedup`
+
+PREFIX = "STREAMER_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +36,39 @@ class DedupConfig:
     profiles_path: Path | None = None
 
 
-class Settings(BaseSettings):
-    """Everything configurable, from flags or `STREAMER_<NAME>` env vars."""
+@dataclass(frozen=True, slots=True, repr=False)
+class SecretStr:
+    """A secret that `repr` and `str` never show; `get_secret_value()` does."""
 
-    model_config = SettingsConfigDict(env_prefix="STREAMER_", frozen=True, extra="ignore")
+    _value: str
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+class SettingsError(ValueError):
+    """Every bad value found, as (where, message): a field's name, or "settings" for a check
+    across fields."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{where}: {msg}" for where, msg in problems))
+        self.problems = problems
+
+
+def bounded(default: float, **limits: float) -> Any:
+    """A field's default with its range: ge, gt, le, lt."""
+    return field(default=default, metadata=limits)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Settings:
+    """Everything configurable, from flags or `STREAMER_<NAME>` env vars."""
 
     # Kafka connection
     bootstrap_servers: str = "localhost:9092"
@@ -60,7 +95,7 @@ class Settings(BaseSettings):
     max_snapshot_bytes: int = 5 * 1024 * 1024
     # What input records are (streamer.inputs.crawlers): `auto` tells them apart per record.
     input_format: Literal["auto", "envelope", "scrapy-cluster", "nutch", "raw"] = "auto"
-    session_timeout_seconds: float = Field(10.0, ge=6.0, le=300.0)
+    session_timeout_seconds: float = bounded(10.0, ge=6.0, le=300.0)
     data_dir: Path = Path("/tmp/streamer")  # faust's datadir (STREAMER_DATA_DIR)
     # The engine runs in a child process by default (another core; the event loop stays free
     # for Kafka); in the worker's own process it needs less memory and one core.
@@ -70,26 +105,49 @@ class Settings(BaseSettings):
 
     # `streamer serve`: HTTP delivery to subscribers (SSE, feeds, page, webhooks)
     serve_host: str = "127.0.0.1"
-    serve_port: int = Field(8080, ge=0, le=65535)
-    serve_history: int = Field(5000, ge=10)  # newest events held for resume, feeds, `?last=`
-    serve_client_buffer: int = Field(1000, ge=1)  # events a client may lag before it is dropped
-    serve_heartbeat_seconds: float = Field(15.0, gt=0.0)
-    serve_wake_seconds: float = Field(0.025, ge=0.0, le=1.0)  # clients woken at most this often
+    serve_port: int = bounded(8080, ge=0, le=65535)
+    serve_history: int = bounded(5000, ge=10)  # newest events held for resume, feeds, `?last=`
+    serve_client_buffer: int = bounded(1000, ge=1)  # events a client may lag before it is dropped
+    serve_heartbeat_seconds: float = bounded(15.0, gt=0.0)
+    serve_wake_seconds: float = bounded(0.025, ge=0.0, le=1.0)  # clients woken at most this often
     webhooks_file: Path | None = None  # TOML subscriptions; ${NAME} is taken from the env
-    webhook_timeout_seconds: float = Field(10.0, gt=0.0)
-    webhook_backoff_seconds: float = Field(1.0, gt=0.0)  # first retry; doubles, with jitter
-    webhook_backoff_max_seconds: float = Field(300.0, gt=0.0)
+    webhook_timeout_seconds: float = bounded(10.0, gt=0.0)
+    webhook_backoff_seconds: float = bounded(1.0, gt=0.0)  # first retry; doubles, with jitter
+    webhook_backoff_max_seconds: float = bounded(300.0, gt=0.0)
 
     # Dedup core
-    num_perm: int = Field(32, ge=16, le=256)
-    lsh_threshold: float = Field(0.25, gt=0.0, lt=1.0)
-    ttl_hours: float = Field(72.0, gt=0.0)
-    max_flashes_per_source: int = Field(200_000, ge=100)
-    max_flashes: int = Field(250_000, ge=100)  # all sources together (a source counts as 2)
+    num_perm: int = bounded(32, ge=16, le=256)
+    lsh_threshold: float = bounded(0.25, gt=0.0, lt=1.0)
+    ttl_hours: float = bounded(72.0, gt=0.0)
+    max_flashes_per_source: int = bounded(200_000, ge=100)
+    max_flashes: int = bounded(250_000, ge=100)  # all sources together (a source counts as 2)
     profiles: Path | None = None
 
-    @model_validator(mode="after")
-    def _check_security(self) -> Settings:
+    def __init__(self, **values: object) -> None:
+        """`STREAMER_<NAME>` env vars (the name in any case) over the defaults, `values` over
+        both; text is read as the field's type. SettingsError lists every bad value."""
+        unknown = set(values) - set(TYPES)
+        if unknown:
+            raise TypeError(f"Settings has no field {', '.join(sorted(unknown))}")
+        env = {k.upper(): v for k, v in os.environ.items()}
+        problems: list[tuple[str, str]] = []
+        for f in fields(self):
+            raw = values.get(f.name, env.get(PREFIX + f.name.upper(), f.default))
+            try:
+                value = _checked(_value(TYPES[f.name], raw), f.metadata)
+            except ValueError as exc:
+                problems.append((f.name, str(exc)))
+            else:
+                object.__setattr__(self, f.name, value)
+        if not problems:
+            try:
+                self._check_security()
+            except ValueError as exc:
+                problems.append(("settings", f"Value error, {exc}"))
+        if problems:
+            raise SettingsError(problems)
+
+    def _check_security(self) -> None:
         if self.security_protocol.startswith("SASL"):
             if not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
                 raise ValueError(
@@ -113,9 +171,8 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name} {path} is not a file")
             try:
                 self.ssl_context()
-            except (ssl.SSLError, OSError) as exc:
+            except OSError as exc:  # ssl.SSLError is one
                 raise ValueError(f"cannot load the TLS certificate files: {exc}") from exc
-        return self
 
     def expand_env(self, text: str) -> str:
         """`${NAME}` in `text` (the webhooks file) replaced by the environment variable NAME;
@@ -159,7 +216,7 @@ class Settings(BaseSettings):
             kw["ssl_context"] = self.ssl_context()
         return kw
 
-    def ssl_context(self) -> ssl.SSLContext:
+    def ssl_context(self) -> "ssl.SSLContext":
         """A client TLS context that checks the broker's certificate and host name, trusting
         ssl_cafile (or the system's CAs), with ssl_certfile/ssl_keyfile for mutual TLS."""
         from aiokafka.helpers import create_ssl_context
@@ -170,3 +227,79 @@ class Settings(BaseSettings):
             keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
         )
         return context
+
+
+TYPES: dict[str, Any] = {f.name: f.type for f in fields(Settings)}  # to read text as
+
+
+def _value(kind: Any, raw: object) -> object:
+    """`raw` (text from the env or a flag, or a value already) as a `kind`; a ValueError says
+    what was wanted, in the words pydantic-settings used before."""
+    if get_origin(kind) in (UnionType, Union):  # `X | None`
+        if raw is None:
+            return None
+        (kind,) = (arg for arg in get_args(kind) if arg is not type(None))
+    if get_origin(kind) is Literal:
+        if raw in get_args(kind):
+            return raw
+        *rest, last = (repr(choice) for choice in get_args(kind))
+        raise ValueError(f"Input should be {', '.join(rest)} or {last}")
+    if kind in _READERS:
+        return _READERS[kind](raw)
+    if isinstance(raw, kind):
+        return raw
+    if isinstance(raw, str):  # a Path, a SecretStr
+        return kind(raw)
+    raise ValueError(f"Input should be a valid {'path' if kind is Path else 'string'}")
+
+
+def _bool(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).lower() if isinstance(raw, str | int) else ""
+    if text in ("1", "on", "t", "true", "y", "yes"):
+        return True
+    if text in ("0", "off", "f", "false", "n", "no"):
+        return False
+    raise ValueError("Input should be a valid boolean, unable to interpret input")
+
+
+def _int(raw: object) -> int:
+    if isinstance(raw, int):
+        return int(raw)  # (True is 1)
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, float):
+        raise ValueError("Input should be a valid integer, got a number with a fractional part")
+    whole, _, fraction = str(raw).strip().partition(".")  # "2.0" is 2
+    if isinstance(raw, str) and not fraction.strip("0"):
+        try:
+            return int(whole)
+        except ValueError:
+            pass
+    raise ValueError("Input should be a valid integer, unable to parse string as an integer")
+
+
+def _float(raw: object) -> float:
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):
+        try:
+            return float(raw)
+        except ValueError:
+            pass
+    raise ValueError("Input should be a valid number, unable to parse string as a number")
+
+
+_READERS: dict[Any, Callable[[object], object]] = {bool: _bool, int: _int, float: _float}
+_LIMITS = {"ge": (operator.ge, "greater than or equal to"), "gt": (operator.gt, "greater than"),
+           "le": (operator.le, "less than or equal to"), "lt": (operator.lt, "less than")}
+
+
+def _checked(value: Any, limits: Mapping[str, float]) -> Any:
+    """`value` if it is within `limits` (ge, gt, le, lt); NaN never is."""
+    for name, limit in limits.items():
+        inside, words = _LIMITS[name]
+        if not inside(value, limit):
+            raise ValueError(f"Input should be {words} {int(limit) if limit % 1 == 0 else limit}")
+    return value

@@ -6,11 +6,10 @@ Each subcommand asks for the settings it uses, so `publish --help` lists no work
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic_core import PydanticUndefined
-
-from streamer.settings import Settings
+from streamer.settings import TYPES, Settings
 
 # Connecting to Kafka: every Kafka-facing subcommand takes these.
 CONNECTION = ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_username",
@@ -76,11 +75,13 @@ def _literal_values(annotation: Any) -> tuple[str, ...]:
     return ()
 
 
+DEFAULTS = {f.name: f.default for f in fields(Settings)}
+
+
 def default_text(name: str) -> str:
-    field = Settings.model_fields[name]
-    if field.default is PydanticUndefined or field.default is None:
+    value = DEFAULTS[name]
+    if value is None:
         return ""
-    value = field.default
     if isinstance(value, bool):
         value = str(value).lower()
     return f"default {value}, "
@@ -89,7 +90,7 @@ def default_text(name: str) -> str:
 def add_setting_flag(parser: argparse.ArgumentParser | Any, name: str, **kw: Any) -> None:
     """`--name-with-dashes` overriding the Settings field `name`; None when not given, so the
     env var (or the field's default) applies."""
-    annotation = Settings.model_fields[name].annotation
+    annotation = TYPES[name]
     if annotation is bool:
         kw.setdefault("type", _bool)
         kw.setdefault("metavar", "BOOL")
@@ -123,10 +124,7 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
 
 def build_settings(args: argparse.Namespace) -> Settings:
     """Env vars first, then any flag given on the command line wins."""
-    overrides = {
-        k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None
-    }
-    return Settings(**overrides)
+    return Settings(**{k: v for k, v in vars(args).items() if k in TYPES and v is not None})
 
 
 def add_input_format_flag(parser: argparse.ArgumentParser) -> None:

@@ -12,10 +12,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from streamer import __version__, logs
 from streamer.cli.flags import add_setting_flag, build_settings
+from streamer.settings import SettingsError
 
 DESCRIPTION = """\
 Turns the BREAKING tickers of news sites into one clean event feed: one event per real-world
@@ -94,10 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = build_settings(args)
-    except ValidationError as exc:
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "settings"
-            print(f"streamer: configuration error: {where}: {err['msg']}", file=sys.stderr)
+    except SettingsError as exc:
+        for where, message in exc.problems:
+            print(f"streamer: configuration error: {where}: {message}", file=sys.stderr)
         return 2
     logs.setup(settings.log_format, args.verbose + args.verbose_sub)
     try:

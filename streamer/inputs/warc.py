@@ -17,9 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from streamer.codec import BadRecord, make_snapshot
 from streamer.core.model import Snapshot
 from streamer.inputs.pages import Skipped, decode_body, page_type
@@ -39,6 +36,10 @@ def is_warc(path: Path) -> bool:
 
 def read_warc(path: Path, *, max_bytes: int) -> Iterator[Item]:
     """`(file@offset, snapshot | BadRecord | Skipped)` for every record of the file, in order."""
+    # Imported here: a run without WARC files does not pay for warcio (start-up).
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
     name = str(path)
     try:
         fh = path.open("rb")

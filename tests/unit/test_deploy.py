@@ -15,6 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from dataclasses import fields
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -375,7 +376,7 @@ def test_k8s_config_and_secret_references_line_up() -> None:
     assert not any("PASSWORD" in k for k in config), "passwords belong in the Secret"
     from streamer.settings import Settings
 
-    known = {f"STREAMER_{name.upper()}" for name in Settings.model_fields} | {"STREAMER_DATA_DIR"}
+    known = {f"STREAMER_{f.name.upper()}" for f in fields(Settings)} | {"STREAMER_DATA_DIR"}
     assert set(config) <= known, f"unknown settings: {set(config) - known}"
 
     secret_refs = [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]
