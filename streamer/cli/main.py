@@ -89,7 +89,10 @@ def _command(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser, modules = make_parser(_command(argv))
+    command = _command(argv)
+    if command is None and "--version" in argv:
+        command = ""  # the version alone needs no subcommand's modules
+    parser, modules = make_parser(command)
     args = parser.parse_args(argv)
     try:
         settings = build_settings(args)

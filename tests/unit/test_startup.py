@@ -36,6 +36,16 @@ def test_dedup_of_input_without_a_ticker_loads_none_of_the_heavy_modules(tmp_pat
     assert loaded_after("dedup", str(empty), watched=HEAVY + LIGHT_START) == []
 
 
+def test_version_loads_no_subcommand() -> None:
+    probe = ("import sys\nfrom streamer.cli.main import main\n"
+             "try:\n    main(['--version'])\nexcept SystemExit as exit:\n    code = exit.code\n"
+             f"print(code, *sorted(m for m in {HEAVY + LIGHT_START!r} if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[2]).stdout.splitlines()
+    assert out[0].startswith("streamer ")
+    assert out[-1].split() == ["0"]
+
+
 def test_warcio_and_json_logging_load_when_asked_for(tmp_path: Path) -> None:
     empty = tmp_path / "empty.warc"
     empty.write_bytes(b"")
