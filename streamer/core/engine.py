@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from streamer.core.cluster import Cluster
 from streamer.core.extract import Profiles, ticker_lines
-from streamer.core.index import Cluster, SourceIndex, cleaned
+from streamer.core.index import SourceIndex, cleaned
 from streamer.core.model import (
     Decision,
     Event,

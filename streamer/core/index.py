@@ -8,16 +8,15 @@ seen order so TTL and size eviction pop from the front.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from streamer.core.bands import BandIndex
 from streamer.core.caches import byte_lru, text_bytes
 from streamer.core.clean import clean_line
+from streamer.core.cluster import Cluster, wording
 from streamer.core.minhash import minhash
 from streamer.core.model import DEFAULT_LEXICON, Flash, Lexicon
 
@@ -71,56 +70,6 @@ def _clear() -> None:
 
 
 cleaned.cache_clear = _clear  # type: ignore[attr-defined]
-
-
-@dataclass(slots=True)
-class Cluster:
-    """One real-world flash: its events so far, and the variants it has been seen as."""
-
-    cid: int
-    event_id: str  # the flash's latest event (new or revised)
-    text: str  # the latest version's text (a revision's previous_text)
-    latest_raw: str  # the raw line of that version
-    first_seen: datetime
-    last_seen: float  # event time, epoch seconds
-    # Tuples, not lists: most flashes have one of each, and a 1-tuple is half the size.
-    raws: tuple[str, ...] = ()  # raw lines in the exact-line map
-    keys: tuple[int, ...] = ()  # full-line keys in the exact-key map (their `key_hash`)
-    # The wordings in the band index: their raw lines, and for each its band index id then its
-    # MinHash values (1 + num_perm uint32, end to end, in one bytes object: a tuple of ids
-    # besides would cost 48 bytes a flash), kept to remove them and to save state without
-    # re-hashing.
-    vraws: tuple[str, ...] = ()
-    wordings: bytes = b""
-    saved_seen: float = float("-inf")  # last_seen when the cluster was last handed out as changed
-
-    def table(self) -> np.ndarray:
-        """One row a wording: its id, then its MinHash values."""
-        import numpy as np
-
-        table: np.ndarray = np.frombuffer(self.wordings, dtype=np.uint32)
-        return table.reshape(len(self.vraws), -1)
-
-    @property
-    def vids(self) -> list[int]:
-        """The band index ids of the wordings, in the order of `vraws`."""
-        ids: list[int] = self.table()[:, 0].tolist()
-        return ids
-
-    def vraw(self, vid: int) -> str:
-        """The raw line of the wording with band index id `vid`."""
-        return self.vraws[0] if len(self.vraws) == 1 else self.vraws[self.vids.index(vid)]
-
-    def variants(self) -> list[tuple[int, str, bytes]]:
-        """(band index id, raw line, MinHash values as bytes) of each wording in the index."""
-        table = self.table()
-        return [(int(row[0]), raw, row[1:].tobytes())
-                for row, raw in zip(table, self.vraws, strict=True)]
-
-
-def wording(vid: int, signature: bytes) -> bytes:
-    """A wording's entry in `Cluster.wordings`: its id, then its MinHash values (uint32)."""
-    return vid.to_bytes(4, sys.byteorder) + signature  # (as numpy's uint32 here)
 
 
 class SourceIndex:

@@ -21,13 +21,15 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from streamer.core.bands import GONE
+from streamer.core.cluster import Cluster, wording
 from streamer.core.engine import Deduplicator
 from streamer.core.extract import Profiles
-from streamer.core.index import Cluster, SourceIndex, key_hash, wording
+from streamer.core.index import SourceIndex, key_hash
 from streamer.settings import DedupConfig
 
 FORMAT = 3  # 3: keys saved as their key_hash; 2 (keys as text) is read too
 META = -1  # the cid of a source's own record (clock, counters)
+_KEY_BOUND = 1 << 63  # key hashes are 63 bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,21 +93,9 @@ def _strings(value: object, n: int | None = None) -> bool:
             and (n is None or len(value) == n))
 
 
-def _signature(sig: object, num_perm: int) -> bytes:
-    # (binascii's strict mode checks what b64decode(validate=True) does, without its regex)
-    try:
-        signature = binascii.a2b_base64(sig, strict_mode=True)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        signature = b"?"
-    if len(signature) != 4 * num_perm:
-        _need(len(signature) % 4 == 0, "a variant's signature is not base64 of uint32 values")
-        raise BadState(f"a signature of {len(signature) // 4} values, not {num_perm}")
-    return signature
-
-
 def _key(key: object) -> int:
     """A full-line key as saved (its key_hash), or as it was saved before (the key itself)."""
-    if type(key) is int and 0 <= key < 1 << 63:
+    if type(key) is int and 0 <= key < _KEY_BOUND:
         return key
     if type(key) is str:
         return key_hash(key)
@@ -114,32 +104,42 @@ def _key(key: object) -> int:
 
 # (Checked field by field with `type(...) is`: records are decoded JSON, so exact types; and
 # no message is formatted unless it is needed, since a restore checks a million of these.)
-def _flash_value(value: object, num_perm: int) -> _FlashValue:
+def _flash_value(value: object, num_perm: int, times: dict[object, Any] | None = None
+                 ) -> _FlashValue:
+    """`times` (kept over a batch) holds the times already read, by their text."""
     if type(value) is not dict:
         raise BadState(f"a flash record must be an object, not {type(value).__name__}")
-    event_id, latest, keys = value.get("event_id"), value.get("latest"), value.get("keys")
+    get = value.get
+    event_id, latest, keys = get("event_id"), get("latest"), get("keys")
     if type(event_id) is not str or not event_id:
         raise BadState("event_id missing or not a string")
-    if not _strings(latest, 2):
+    if (type(latest) is not list or len(latest) != 2 or type(latest[0]) is not str
+            or type(latest[1]) is not str):
         raise BadState("latest must be [raw line, text]")
     if type(keys) is not list:
         raise BadState("keys must be a list")
-    keys = [_key(k) for k in keys]
-    first_seen = value.get("first_seen")
-    try:
-        first_seen = datetime.fromisoformat(first_seen)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise BadState(f"first_seen {first_seen!r:.40} is not a time") from None
-    last_seen = value.get("last_seen")
-    if not _number(last_seen):
+    keys = [k if type(k) is int and 0 <= k < _KEY_BOUND else _key(k) for k in keys]
+    stamp = get("first_seen")
+    first_seen = times.get(stamp) if times is not None and type(stamp) is str else None
+    if first_seen is None:
+        try:
+            first_seen = datetime.fromisoformat(stamp)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise BadState(f"first_seen {stamp!r:.40} is not a time") from None
+        if times is not None:  # (a time by its text: the same instant in another offset differs)
+            times[stamp] = first_seen
+    last_seen = get("last_seen")
+    if not (type(last_seen) is float and math.isfinite(last_seen)) and not _number(last_seen):
         raise BadState(f"last_seen {last_seen!r:.40} is not a number")
-    raws = value.get("raws", ())
-    _need(type(raws) in (list, tuple) and all(_strings(r, 2) for r in raws),
-          "raws must be a list of [raw line, text]")
-    listed = value.get("variants")
+    raws = get("raws", ())
+    if raws:
+        _need(type(raws) in (list, tuple) and all(_strings(r, 2) for r in raws),
+              "raws must be a list of [raw line, text]")
+    listed = get("variants")
     if type(listed) is not list:
         raise BadState("variants must be a list")
     variants: list[tuple[int, str, bytes]] = []
+    size = 4 * num_perm
     for item in listed:
         if type(item) is not list or len(item) != 3:
             raise BadState("a variant must be [id, raw, signature]")
@@ -148,12 +148,22 @@ def _flash_value(value: object, num_perm: int) -> _FlashValue:
             raise BadState(f"variant id {vid!r:.40} out of range")
         if type(raw) is not str or type(sig) is not str:
             raise BadState("a variant's raw line and signature must be strings")
-        variants.append((vid, raw, _signature(sig, num_perm)))
+        # (binascii's strict mode checks what b64decode(validate=True) does, without its regex)
+        try:
+            signature = binascii.a2b_base64(sig, strict_mode=True)
+        except ValueError:
+            signature = b"?"
+        if len(signature) != size:
+            _need(len(signature) % 4 == 0, "a variant's signature is not base64 of uint32 values")
+            raise BadState(f"a signature of {len(signature) // 4} values, not {num_perm}")
+        variants.append((vid, raw, signature))
     if len(variants) > 1:
         _need(len({v[0] for v in variants}) == len(variants), "a variant id appears twice")
-    return _FlashValue(event_id, latest[0], latest[1], first_seen,  # type: ignore[index]
-                       float(last_seen), [(r[0], r[1]) for r in raws], keys,  # type: ignore
-                       variants)
+    last = float(last_seen)  # type: ignore[arg-type]
+    if times is not None:  # (equal times as one object, as in a live engine)
+        last = times.setdefault(last, last)
+    return _FlashValue(event_id, latest[0], latest[1], first_seen, last,
+                       [(r[0], r[1]) for r in raws] if raws else [], keys, variants)
 
 
 def _meta_value(value: object) -> dict[str, Any]:
@@ -172,7 +182,8 @@ def apply_record(engine: Deduplicator, record: StateRecord,
                  shared: dict[object, Any] | None = None) -> None:
     """Restore one record into the engine; a later record for the same key replaces it.
     `shared` (a dict kept over a batch of records) makes equal times one object, as they are
-    in a live engine (flashes seen by the same snapshot share its time): 80 bytes a flash.
+    in a live engine (flashes seen by the same snapshot share its time): 80 bytes a flash;
+    and a time's text is read once.
 
     The record is checked whole first: an invalid one raises BadState and changes nothing.
     Its wordings reach the LSH tables when the source's index is next used (or at
@@ -188,12 +199,14 @@ def apply_record(engine: Deduplicator, record: StateRecord,
             idx.next_cid = max(idx.next_cid, meta["next_cid"])
             idx.next_variant = max(idx.next_variant, meta["next_variant"])
         return
-    value = None if record.value is None else _flash_value(record.value, engine.config.num_perm)
+    value = (None if record.value is None
+             else _flash_value(record.value, engine.config.num_perm, shared))
     known = engine.sources.get(record.source)  # (not `or`: an empty index is falsy)
     idx = known if known is not None else engine.index(record.source)
+    variants = idx.variants
     if value is not None:
         for vid, _, _ in value.variants:
-            owner = idx.variants.get(vid)
+            owner = variants.get(vid)
             if owner is not None and owner.cid != record.cid:
                 raise BadState(f"variant id {vid} belongs to flash {owner.cid}")
     old = idx.clusters.get(record.cid)
@@ -201,28 +214,32 @@ def apply_record(engine: Deduplicator, record: StateRecord,
         idx.remove(old)
     if value is None:
         return
-    same: dict[str, str] = {}  # one string object for a raw line (or text) the record repeats
-    raw = same.setdefault(value.raw, value.raw)
-    first_seen, last_seen = value.first_seen, value.last_seen
-    if shared is not None:  # (a time by its text: the same instant in another offset differs)
-        first_seen = shared.setdefault(record.value["first_seen"], first_seen)  # type: ignore
-        last_seen = shared.setdefault(last_seen, last_seen)
-    cluster = Cluster(record.cid, value.event_id, same.setdefault(value.text, value.text), raw,
-                      first_seen, last_seen)
+    # One string object for a raw line (or text) the record repeats.
+    raw, text = value.raw, value.text
+    if text == raw:
+        text = raw
+    cluster = Cluster(record.cid, value.event_id, text, raw, value.first_seen, value.last_seen)
     cluster.saved_seen = cluster.last_seen
     idx.clusters[cluster.cid] = cluster
+    same = {raw: raw, text: text}
     # (each table filled in one go: adding to a tuple one by one is quadratic in its length)
     if value.raws:  # (written before raw lines were left out)
-        for raw, text in value.raws:
-            idx.by_raw[raw] = cluster if text == raw else (cluster, same.setdefault(text, text))
+        for line, cleaned in value.raws:
+            idx.by_raw[line] = (cluster if cleaned == line
+                                else (cluster, same.setdefault(cleaned, cleaned)))
         cluster.raws = tuple(same.setdefault(r, r) for r, _ in value.raws)
     by_key = idx.by_key
     for key in value.keys:
         by_key[key] = cluster
     cluster.keys = tuple(value.keys)
-    cluster.vraws = tuple(same.setdefault(v[1], v[1]) for v in value.variants)
-    cluster.wordings = rows = b"".join(wording(vid, sig) for vid, _, sig in value.variants)
-    insert, variants = idx.bands.insert_later, idx.variants
+    if len(value.variants) == 1:  # (most flashes)
+        vid, line, sig = value.variants[0]
+        cluster.vraws = (same.get(line, line),)
+        cluster.wordings = rows = wording(vid, sig)
+    else:
+        cluster.vraws = tuple(same.setdefault(v[1], v[1]) for v in value.variants)
+        cluster.wordings = rows = b"".join(wording(vid, sig) for vid, _, sig in value.variants)
+    insert = idx.bands.insert_later
     for vid, _, _ in value.variants:
         insert(vid, rows)
         variants[vid] = cluster
