@@ -42,6 +42,14 @@ MIN_RECENT = 64
 GONE = 0xFFFFFFFF  # a removed entry's id in the arrays, until the next merge drops it
 
 
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1, ... of each run, all runs in one array."""
+    import numpy as np
+
+    runs = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return runs + np.arange(len(runs))
+
+
 class BandIndex:
     """Entries (int ids below 2**32 - 1) by MinHash signature; query returns those sharing a
     band."""
@@ -138,14 +146,12 @@ class BandIndex:
             self._recent_entries -= 1
             return
         ids = self._ids
-        lo = self._keys.searchsorted(keys).tolist()
-        hi = self._keys.searchsorted(keys, "right").tolist()
-        for a, b in zip(lo, hi, strict=True):
-            for i in range(a, b):
-                if ids[i] == entry:
-                    ids[i] = GONE
-                    found = True
-        if found:
+        lo = self._keys.searchsorted(keys)
+        span = self._keys.searchsorted(keys, "right") - lo
+        at = _spans(lo, span)  # every position holding one of the keys
+        at = at[ids[at] == entry]
+        if at.size:
+            ids[at] = GONE
             self._gone += 1
             if self._due(self._gone):
                 self._merge()
@@ -186,12 +192,8 @@ class BandIndex:
         keys = self.band_keys(hashvalues)
         found: list[int] = []  # one id per band shared, counted once at the end (in C)
         if self._ids.size:
-            ids = self._ids
-            lo = self._keys.searchsorted(keys).tolist()
-            hi = self._keys.searchsorted(keys, "right").tolist()
-            for a, b in zip(lo, hi, strict=True):
-                if a != b:
-                    found += ids[a:b].tolist()
+            lo = self._keys.searchsorted(keys)
+            found = self._ids[_spans(lo, self._keys.searchsorted(keys, "right") - lo)].tolist()
         if self._recent:
             recent = self._recent
             for key in keys.tolist():

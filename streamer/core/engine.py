@@ -88,7 +88,10 @@ class Deduplicator:
         # keep_changes=False: no adapter saves state (`drain_changes` is never called)
         self.sources = Sources(self.config, keep_changes)
         self.stats = Stats()
-        self._lines: list[str] = []  # the snapshot being processed
+        # The snapshot being processed: its lines not yet found among the known ones, and the
+        # flashes of those found (see `_shown`).
+        self._unknown: list[str] = []
+        self._shown_cids: set[int] = set()
         self._overflow: OrderedDict[tuple[str, str], tuple[int, str, float, str]] = OrderedDict()
 
     def index(self, source: str) -> SourceIndex:
@@ -129,7 +132,7 @@ class Deduplicator:
         idx.lexicon = self.profiles.lexicon(snapshot.source)
         before = len(idx)
         seen = self._advance(idx, snapshot.fetched_at, now)
-        self._lines = lines
+        self._unknown, self._shown_cids = lines, set()
         decisions: list[Decision] = []
         seen_again, append = idx.seen_again, decisions.append
         new = tuple.__new__  # a Decision without its NamedTuple constructor's Python frame
@@ -197,9 +200,18 @@ class Deduplicator:
         return self._new(idx, snap, position, raw, flash, full_key, seen, best)
 
     def _shown(self, idx: SourceIndex) -> set[int]:
-        """Flashes the current snapshot shows (as lines already known)."""
-        hits = (idx.exact_raw(raw) for raw in self._lines)
-        return {hit[0].cid for hit in hits if hit is not None}
+        """Flashes the current snapshot shows (as lines already known). While a snapshot is
+        decided its lines only ever become known (nothing is forgotten before it ends), so a
+        line found once is not looked up again."""
+        unknown: list[str] = []
+        for raw in self._unknown:
+            hit = idx.exact_raw(raw)
+            if hit is None:
+                unknown.append(raw)
+            else:
+                self._shown_cids.add(hit[0].cid)
+        self._unknown = unknown
+        return self._shown_cids
 
     def _duplicate(
         self,
