@@ -46,7 +46,7 @@ def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The positions start, start + 1, ... of each run, all runs in one array."""
     import numpy as np
 
-    runs = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    runs: np.ndarray = (starts - (lengths.cumsum() - lengths)).repeat(lengths)
     return runs + np.arange(len(runs))
 
 

@@ -52,17 +52,8 @@ def preload() -> None:
 
 def event_id_for(source: str, flash: Flash, first_seen: datetime, revision_of: str | None) -> str:
     """Deterministic: the same input always gives the same id, across runs and workers."""
-    h = hashlib.blake2b(digest_size=10)
-    for part in (
-        source,
-        flash.attribution_key,
-        flash.key,
-        first_seen.isoformat(),
-        revision_of or "",
-    ):
-        h.update(part.encode())
-        h.update(b"\x00")
-    return h.hexdigest()
+    parts = (source, flash.attribution_key, flash.key, first_seen.isoformat(), revision_of or "")
+    return hashlib.blake2b(("\x00".join(parts) + "\x00").encode(), digest_size=10).hexdigest()
 
 
 @dataclass(slots=True)

@@ -44,14 +44,20 @@ def minhash(key: str, num_perm: int) -> np.ndarray:
     import numpy as np
 
     a, b, (s1, m1, s2, m2) = _permutations(num_perm)
-    grams = shingles(key)
+    padded = f" {key} "
+    grams: list[bytes] | set[bytes]
+    if padded.isascii():  # a character is a byte: the shingles are slices of the bytes (and a
+        data = padded.encode()  # shingle twice changes no minimum: no set needed)
+        grams = [data[i : i + SHINGLE] for i in range(len(data) - SHINGLE + 1)] or [data]
+    else:
+        grams = shingles(key)
     hv = np.fromiter(map(zlib.crc32, grams), np.uint32, len(grams))
     hv ^= hv >> s1
     hv *= m1
     hv ^= hv >> s2
     hv *= m2
     hv ^= hv >> s1
-    values: np.ndarray = (hv[:, None] * a + b).min(axis=0)
+    values: np.ndarray = np.minimum.reduce(hv[:, None] * a + b, axis=0)
     return values
 
 
