@@ -8,7 +8,6 @@ seen order so TTL and size eviction pop from the front.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -79,7 +78,10 @@ class SourceIndex:
         self.num_perm = num_perm
         self.max_variants = max_variants
         self.bands = BandIndex(lsh_threshold, num_perm)
-        self.clusters: OrderedDict[int, Cluster] = OrderedDict()
+        # cid -> cluster, least recently seen first: a plain dict (re-inserted when touched),
+        # 48 bytes a flash less than an OrderedDict's links
+        self.clusters: dict[int, Cluster] = {}
+        self._evicted = 0  # flashes evicted since `clusters` was last copied
         # raw line -> its cluster, or (cluster, cleaned text) where that differs from the line
         self.by_raw: dict[str, Cluster | tuple[Cluster, str]] = {}
         self.by_key: dict[int, Cluster] = {}  # full-line key (its key_hash) -> cluster
@@ -146,7 +148,8 @@ class SourceIndex:
             cluster.last_seen = seen
             if seen - cluster.saved_seen >= TOUCH_SAVE_SECONDS:
                 self.dirty.add(cluster.cid)
-        self.clusters.move_to_end(cluster.cid)
+        clusters = self.clusters
+        clusters[cluster.cid] = clusters.pop(cluster.cid)  # (to the end)
 
     def changed(self, cluster: Cluster) -> None:
         self.dirty.add(cluster.cid)
@@ -190,14 +193,23 @@ class SourceIndex:
 
     def evict(self, older_than: float, max_clusters: int) -> int:
         """Drop flashes last seen before `older_than`, and the least recent beyond the cap."""
-        dropped = 0
-        while self.clusters:
-            cluster = next(iter(self.clusters.values()))
-            if cluster.last_seen >= older_than and len(self.clusters) <= max_clusters:
+        # (picked in one pass, then dropped: a dict's front is found again past the entries
+        # removed before it, so one `next(iter(...))` per drop would be quadratic)
+        excess = len(self.clusters) - max_clusters
+        doomed: list[Cluster] = []
+        for cluster in self.clusters.values():
+            if cluster.last_seen >= older_than and len(doomed) >= excess:
                 break
+            doomed.append(cluster)
+        for cluster in doomed:
             self._drop(cluster)
-            dropped += 1
-        return dropped
+        # The holes they leave at the dict's front are skipped by every later scan, until the
+        # dict is copied: copied when they pass about the square root of its size (8 sqrt(n)),
+        # so that copies and scans both cost O(sqrt(n)) a flash drained from the front.
+        self._evicted += len(doomed)
+        if self._evicted * self._evicted > 64 * len(self.clusters):
+            self.clusters, self._evicted = dict(self.clusters.items()), 0
+        return len(doomed)
 
     def _drop(self, cluster: Cluster) -> None:
         self.dirty.discard(cluster.cid)

@@ -260,8 +260,7 @@ def finish_restore(engine: Deduplicator, sources: Iterable[str] | None = None) -
         if idx is None:
             continue
         order = sorted(idx.clusters.values(), key=by_age)
-        idx.clusters.clear()
-        idx.clusters.update((c.cid, c) for c in order)
+        idx.clusters = {c.cid: c for c in order}
         idx.bands.settle()
         idx.dirty.clear()
         idx.dropped.clear()
