@@ -181,6 +181,8 @@ class Deduplicator:
             pd = decide(flash, known, replaced=recent and known_cluster.cid not in (shown or ()))
             if best is None or _rank(pd) > _rank(best[1]):
                 best = (known_cluster, pd)
+                if pd.verdict is DUPLICATE and pd.score >= 1.0:
+                    break  # (a score is at most 1: no later candidate can rank above it)
         verdict = best[1].verdict if best else Verdict.NEW
         if best is not None and verdict is Verdict.DUPLICATE:
             idx.remember_variant(best[0], raw, flash, full_key)

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from bench.hostile import CONTENT_TYPES, FRAGMENTS, SOURCES, TIMES, URLS
 from streamer.cli.tailview import format_event
 from streamer.codec import EARLIEST, LATEST, BadRecord, encode_event, parse_time
+from streamer.core.clean import clean_line
+from streamer.core.match import decide
 from streamer.kafka.enginehost import Host
 from streamer.kafka.statekeys import state_key
 from tests.pages import page_text
@@ -132,3 +134,17 @@ def test_tail_shows_any_event_without_escapes(event: dict[str, Any], fallback: i
                                               ) -> None:
     line = format_event(event, fallback_ms=fallback)
     assert not UNSAFE & set(line)
+
+
+# Words that meet in many ways: shared, typos, figures and number words, derivations, numerals,
+# abbreviations, compounds, speakers ("Police:", ", X says") and small words.
+HEADLINE_WORDS = ("storm stomr harbour harbor closes closed police Police: Army: say says two 2 "
+                  "dead killed in at Gaza Lebanon the of a WWII ww2 Finland Finnish govt "
+                  "government wildfire fire world tour worldtour , BREAKING").split()
+headlines = st.lists(st.sampled_from(HEADLINE_WORDS), min_size=1, max_size=12).map(" ".join)
+
+
+@given(headlines, headlines, st.booleans())
+def test_a_pair_decision_scores_between_0_and_1(new: str, known: str, replaced: bool) -> None:
+    # (the engine stops at the first duplicate scored 1: no candidate may rank above it)
+    assert 0.0 <= decide(clean_line(new), clean_line(known), replaced).score <= 1.0
