@@ -105,7 +105,7 @@ class BandIndex:
         add_ids = np.repeat(table[:, 0], self.bands)
         self._merge()
         keys = np.concatenate([self._keys, add_keys.ravel()])
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # (ids sharing a key may come in any order: 5x a stable sort)
         self._keys, self._ids = keys[order], np.concatenate([self._ids, add_ids])[order]
 
     def insert(self, entry: int, hashvalues: np.ndarray) -> None:

@@ -254,12 +254,14 @@ def finish_restore(engine: Deduplicator, sources: Iterable[str] | None = None) -
     """After restoring `sources` (default all): least recently seen first again, as eviction
     expects; their LSH tables sorted; sources without a flash dropped; nothing pending to save.
     Other sources (live ones, restored before) are left as they are."""
-    by_age = attrgetter("last_seen", "cid")
+    by_cid, by_seen = attrgetter("cid"), attrgetter("last_seen")
     for name in engine.sources.keys() if sources is None else sources:
         idx = engine.sources.get(name)
         if idx is None:
             continue
-        order = sorted(idx.clusters.values(), key=by_age)
+        # by (last_seen, cid): by cid, then stably by last_seen (3x sorting by the pair)
+        order = sorted(idx.clusters.values(), key=by_cid)
+        order.sort(key=by_seen)
         idx.clusters = {c.cid: c for c in order}
         idx.bands.settle()
         idx.dirty.clear()
