@@ -18,6 +18,7 @@ from streamer.core.clean import clean_line
 from streamer.core.cluster import Cluster, wording
 from streamer.core.minhash import minhash
 from streamer.core.model import DEFAULT_LEXICON, Flash, Lexicon
+from streamer.core.owners import Owners
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,7 +86,7 @@ class SourceIndex:
         # raw line -> its cluster, or (cluster, cleaned text) where that differs from the line
         self.by_raw: dict[str, Cluster | tuple[Cluster, str]] = {}
         self.by_key: dict[int, Cluster] = {}  # full-line key (its key_hash) -> cluster
-        self.variants: dict[int, Cluster] = {}  # band index id -> cluster
+        self.owners = Owners()  # band index id -> the cid of its cluster
         self.next_cid = 0
         self.lexicon = DEFAULT_LEXICON  # the site's own words (its profile), set by the engine
         self.next_variant = 0
@@ -124,12 +125,13 @@ class SourceIndex:
 
     def candidates(self, flash: Flash) -> Iterator[tuple[Cluster, Flash]]:
         """Known wordings that look alike (LSH), most alike first, with their clusters."""
-        if not self.variants:
+        if not self.owners:
             return
         key = line_key(flash)
         self._signed = (key, minhash(key, self.num_perm))
-        for vid in self.bands.query(self._signed[1], MAX_CANDIDATES):
-            cluster = self.variants[vid]
+        vids = self.bands.query(self._signed[1], MAX_CANDIDATES)
+        for vid, cid in zip(vids, self.owners.many(vids), strict=True):
+            cluster = self.clusters[cid]
             yield cluster, cleaned(cluster.vraw(vid), self.lexicon)
 
     # -- updates ---------------------------------------------------------------------------
@@ -187,7 +189,7 @@ class SourceIndex:
 
     def add_variant(self, cluster: Cluster, vid: int, raw: str, signature: np.ndarray) -> None:
         self.bands.insert(vid, signature)
-        self.variants[vid] = cluster
+        self.owners.add(vid, cluster.cid)
         cluster.vraws += (raw,)
         cluster.wordings += wording(vid, signature.astype("uint32").tobytes())
 
@@ -226,4 +228,4 @@ class SourceIndex:
         for row in cluster.table():
             vid = int(row[0])
             self.bands.remove(vid, row[1:])
-            del self.variants[vid]
+            self.owners.remove(vid)

@@ -203,12 +203,12 @@ def apply_record(engine: Deduplicator, record: StateRecord,
              else _flash_value(record.value, engine.config.num_perm, shared))
     known = engine.sources.get(record.source)  # (not `or`: an empty index is falsy)
     idx = known if known is not None else engine.index(record.source)
-    variants = idx.variants
+    owners = idx.owners
     if value is not None:
         for vid, _, _ in value.variants:
-            owner = variants.get(vid)
-            if owner is not None and owner.cid != record.cid:
-                raise BadState(f"variant id {vid} belongs to flash {owner.cid}")
+            owner = owners.get(vid)
+            if owner is not None and owner != record.cid:
+                raise BadState(f"variant id {vid} belongs to flash {owner}")
     old = idx.clusters.get(record.cid)
     if old is not None:
         idx.remove(old)
@@ -242,7 +242,7 @@ def apply_record(engine: Deduplicator, record: StateRecord,
     insert = idx.bands.insert_later
     for vid, _, _ in value.variants:
         insert(vid, rows)
-        variants[vid] = cluster
+        owners.add(vid, record.cid)
         if vid >= idx.next_variant:
             idx.next_variant = vid + 1
     # ids handed out from now on never reuse one restored (its source's record may be older)

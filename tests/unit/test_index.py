@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from streamer.codec import make_snapshot
-from streamer.core import bands
+from streamer.core import bands, owners
 from streamer.core.bands import BandIndex
 from streamer.core.clean import fold
 from streamer.core.engine import Deduplicator
@@ -112,3 +112,32 @@ def test_a_flash_takes_little_memory() -> None:
         tracemalloc.stop()
     assert engine.live_flashes() == 3000
     assert per_flash < 1700  # about 1,500 bytes; 2,950 with a dict per band
+
+
+def test_owners_answer_like_a_dict_through_merges_and_removals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which flash a band index id belongs to, kept in sorted arrays: as a dict would say."""
+    monkeypatch.setattr(owners, "MIN_RECENT", 5)  # merge often
+    rng = random.Random(5)
+    table = owners.Owners()
+    ref: dict[int, int] = {}
+    for step in range(3000):
+        if rng.random() < 0.55 or not ref:
+            vid = rng.randrange(400)  # ids come back, as when a restore replaces a flash
+            if vid in ref:
+                continue
+            ref[vid] = rng.randrange(50)
+            table.add(vid, ref[vid])
+        else:
+            vid = rng.choice(sorted(ref))
+            del ref[vid]
+            table.remove(vid)
+        probe = rng.randrange(400)
+        assert table.get(probe) == ref.get(probe), step
+        assert len(table) == len(ref)
+        if ref:
+            asked = rng.sample(sorted(ref), min(16, len(ref)))
+            assert table.many(asked) == [ref[v] for v in asked], step
+    with pytest.raises(KeyError):
+        table.many([401])
