@@ -85,6 +85,8 @@ def small_typos(only: Counter[str], own: tuple[str, ...], other: tuple[str, ...]
     if not only or len(only) > MAX_TYPOS:
         return 0
     small = _small_words(other, stops).difference(own)
+    if not small:
+        return 0
     slips = [w for w in only if any(close(w, t) for t in small)]
     for w in slips:
         del only[w]

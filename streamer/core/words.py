@@ -129,7 +129,7 @@ def detect(text: str, tokens: tuple[str, ...]) -> str:
         return "ar"
     best, hits = DEFAULT_LANGUAGE, 1
     for lang, words in _stop_sets():
-        n = sum(1 for t in tokens if t in words)
+        n = sum(map(words.__contains__, tokens))
         if n > hits:
             best, hits = lang, n
     return best
