@@ -1,6 +1,7 @@
 """Durable state at scale: RSS with N live flashes, and the time to restore them from Kafka.
 
     python -m bench.state_bench [--flashes 100000] [--sources 200] [--bootstrap HOST:PORT]
+    python -m bench.state_bench --engine-only [--flashes N] [--against GIT_REF] [--repeat 3]
 
 Targets (issue #13): 1M live flashes over 200 sources restored in <= 30 s, the worker and its
 engine process together <= 1 GB of RSS.
@@ -102,14 +103,24 @@ def learn(engine, snap) -> None:  # type: ignore[no-untyped-def]
     engine.sources.settle(snap.source, idx, before)
 
 
+def state_records(engine, flashes: int, sources: int):  # type: ignore[no-untyped-def]
+    """(key, value) of every state record the worker would write while `engine` learns."""
+    from streamer.codec import dumps
+    from streamer.core.state import drain_changes
+    from streamer.kafka.statekeys import state_key
+
+    for snap in snapshots(flash_lines(flashes, 1), sources):
+        learn(engine, snap)
+        for rec in drain_changes(engine):
+            yield (state_key(rec.source, rec.cid),
+                   dumps(rec.value) if rec.value is not None else None)
+
+
 async def fill(bootstrap: str, topic: str, flashes: int, sources: int) -> None:
     from aiokafka import AIOKafkaProducer
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    from streamer.codec import dumps
     from streamer.core.engine import Deduplicator
-    from streamer.core.state import drain_changes
-    from streamer.kafka.statekeys import state_key
     from streamer.settings import DedupConfig
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -124,12 +135,9 @@ async def fill(bootstrap: str, topic: str, flashes: int, sources: int) -> None:
                                 max_batch_size=1 << 20)
     await producer.start()
     records = 0
-    for snap in snapshots(flash_lines(flashes, 1), sources):
-        learn(engine, snap)
-        for rec in drain_changes(engine):
-            value = dumps(rec.value) if rec.value is not None else None
-            await producer.send(topic, value, key=state_key(rec.source, rec.cid), partition=0)
-            records += 1
+    for key, value in state_records(engine, flashes, sources):
+        await producer.send(topic, value, key=key, partition=0)
+        records += 1
     await producer.stop()
     print(f"learned {engine.live_flashes():,} live flashes in {time.perf_counter() - t:.1f} s; "
           f"RSS {rss_mb():.0f} MB (process baseline {base:.0f} MB); {records:,} state records")
@@ -172,6 +180,85 @@ asyncio.run(main())
 """
 
 
+# The engine alone: the records of a file restored with the engine process's own calls.
+ENGINE_RESTORE = """
+import gc, struct, sys, time
+from pathlib import Path
+from bench.state_bench import rss_mb
+from streamer.core.engine import preload
+from streamer.kafka.enginehost import Host
+from streamer.settings import DedupConfig
+data = Path(sys.argv[1]).read_bytes()
+records, pos = [], 0
+while pos < len(data):
+    k, v = struct.unpack_from(">II", data, pos)
+    pos += 8
+    records.append((data[pos:pos + k], data[pos + k:pos + k + v] or None, len(records)))
+    pos += k + v
+del data
+preload()
+host = Host()
+host.op_init(DedupConfig(max_flashes=int(sys.argv[2])))
+gc.collect()
+base = rss_mb()
+cpu, wall = time.process_time(), time.perf_counter()
+for i in range(0, len(records), 10_000):
+    host.op_apply(records[i:i + 10_000])
+live = host.op_finish(sorted({k.rpartition(b"\\0")[0].decode() for k, _, _ in records}))
+print(sum(live.values()), time.process_time() - cpu, time.perf_counter() - wall, rss_mb() - base)
+"""
+
+
+def engine_only(args: argparse.Namespace) -> int:
+    """The restore without Kafka (the records kept in a file), in a fresh process each time:
+    CPU seconds and RSS grown per flash; with --against, this tree and GIT_REF interleaved."""
+    import statistics
+    import struct
+    import tempfile
+
+    from streamer.core.engine import Deduplicator
+    from streamer.settings import DedupConfig
+
+    limit = cap(args.flashes, args.sources)
+    with tempfile.TemporaryDirectory(prefix="streamer-state-") as tmp:
+        path = Path(tmp) / "records"
+        n = 0
+        with path.open("wb") as out:
+            engine = Deduplicator(DedupConfig(max_flashes=limit))
+            for key, value in state_records(engine, args.flashes, args.sources):
+                out.write(struct.pack(">II", len(key), len(value or b"")) + key + (value or b""))
+                n += 1
+        del engine
+        trees = {"this tree": REPO}
+        if args.against:
+            ref = trees[args.against] = Path(tmp) / "ref"
+            ref.mkdir()
+            archive = subprocess.run(["git", "archive", args.against], capture_output=True,
+                                     check=True, cwd=REPO).stdout
+            subprocess.run(["tar", "-x", "-C", str(ref)], input=archive, check=True)
+            # (the restore script comes from this tree: the engine from the ref)
+            (ref / "bench" / "state_bench.py").write_bytes((REPO / "bench" / "state_bench.py"
+                                                             ).read_bytes())
+        print(f"{n:,} state records of {args.flashes:,} flashes over {args.sources} sources, "
+              f"restored by the engine alone (no Kafka), {args.repeat} runs each, interleaved")
+        runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in trees}
+        for _ in range(args.repeat):
+            for label, root in trees.items():
+                out_ = subprocess.run(
+                    [sys.executable, "-c", ENGINE_RESTORE, str(path), str(limit)], check=True,
+                    capture_output=True, text=True, cwd=root,
+                    env={**os.environ, "PYTHONPATH": str(root)}).stdout.split()
+                live, cpu, wall, grown = int(out_[0]), *map(float, out_[1:])
+                runs[label].append((cpu, wall, grown * 1024 * 1024 / live))
+                print(f"  {label:<12} {live:,} flashes: {cpu:.2f} s CPU ({live / cpu:,.0f} "
+                      f"flashes/s), {wall:.2f} s wall; RSS +{grown:.0f} MB, "
+                      f"{grown * 1024 * 1024 / live:,.0f} B a flash")
+        for label, rs in runs.items():
+            print(f"  {label:<12} median {statistics.median(r[0] for r in rs):.2f} s CPU, "
+                  f"{statistics.median(r[2] for r in rs):,.0f} B a flash")
+    return 0
+
+
 async def worker_rss(bootstrap: str, topic: str, in_process: bool, max_flashes: int) -> None:
     """`streamer run` itself restoring the same state topic: its RSS once /ready says 200."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -211,7 +298,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="sites: a worker holding 1M flashes serves many (72 h of one site's "
                          "ticker is a few thousand)")
     ap.add_argument("--bootstrap")
+    ap.add_argument("--engine-only", action="store_true",
+                    help="the restore alone, without Kafka: engine CPU and RSS a flash")
+    ap.add_argument("--against", metavar="GIT_REF",
+                    help="with --engine-only: also restore with the engine of GIT_REF, "
+                         "interleaved")
+    ap.add_argument("--repeat", type=int, default=1, help="runs each, with --engine-only")
     args = ap.parse_args(argv)
+    if args.engine_only:
+        return engine_only(args)
     topic = f"state-bench-{int(time.time())}"
     limit = cap(args.flashes, args.sources)
     with broker_for(args.bootstrap) as (bootstrap, _):

@@ -111,7 +111,7 @@ def test_a_flash_takes_little_memory() -> None:
     finally:
         tracemalloc.stop()
     assert engine.live_flashes() == 3000
-    assert per_flash < 1700  # about 1,500 bytes; 2,950 with a dict per band
+    assert per_flash < 1500  # about 1,400 bytes (1,650 with tuples of one and an OrderedDict)
 
 
 def test_owners_answer_like_a_dict_through_merges_and_removals(
