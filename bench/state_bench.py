@@ -198,6 +198,7 @@ while pos < len(data):
 del data
 preload()
 host = Host()
+host.freeze_restored = True  # (as the engine process has it; older trees ignore it)
 host.op_init(DedupConfig(max_flashes=int(sys.argv[2])))
 gc.collect()
 base = rss_mb()

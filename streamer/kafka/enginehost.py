@@ -39,8 +39,11 @@ log = logging.getLogger("streamer.engine")
 class Host:
     """The requests the worker may send; each returns the reply's value."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, freeze_restored: bool = False) -> None:
         self.engine = Deduplicator()
+        # In a process of its own (not the worker's, whose objects would be frozen too, and
+        # their reference cycles never collected), restored flashes leave the cyclic collector.
+        self.freeze_restored = freeze_restored
 
     def handle(self, request: tuple[str, tuple[Any, ...]]) -> tuple[str, Any]:
         op, args = request
@@ -102,7 +105,8 @@ class Host:
         # Restored flashes live long and hold no reference cycles: the cyclic collector need not
         # walk them again. (Its full collections over a growing index took 4 of the 14 s that
         # restoring 1M flashes took; later ones, while processing, skip them too.)
-        gc.freeze()
+        if self.freeze_restored:
+            gc.freeze()
         return skipped
 
     def op_finish(self, sources: list[str]) -> dict[str, int]:
@@ -117,7 +121,7 @@ class Host:
 
 
 def serve(inp: int, out: int) -> int:
-    host = Host()
+    host = Host(freeze_restored=True)
     buf = bytearray()
     while chunk := os.read(inp, READ_CHUNK):
         buf += chunk
