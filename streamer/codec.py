@@ -221,6 +221,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "first_seen": format_time(event.first_seen),
         "url": event.url,
         "snapshot": event.snapshot,
+        "lang": event.lang,
     }
     if event.kind is Verdict.REVISED:
         out["revision_of"] = event.revision_of
@@ -245,6 +246,7 @@ def decode_event(data: bytes | str) -> Event:
         snapshot=obj.get("snapshot", ""),
         revision_of=obj.get("revision_of"),
         previous_text=obj.get("previous_text"),
+        lang=obj.get("lang", "en"),  # events written before the field existed have none
     )
 
 

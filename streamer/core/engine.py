@@ -313,6 +313,7 @@ class Deduplicator:
             snapshot=snap.ref,
             revision_of=revision_of,
             previous_text=previous_text,
+            lang=flash.lang,
         )
 
     def live_flashes(self) -> int:

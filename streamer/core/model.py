@@ -89,6 +89,7 @@ class Event:
     snapshot: str
     revision_of: str | None = None
     previous_text: str | None = None
+    lang: str = "en"  # the line's language: its site profile's, else guessed (words.detect)
 
 
 class Decision(NamedTuple):

@@ -23,7 +23,8 @@ from streamer.settings import DedupConfig, Settings
 
 WHEN = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 CAP = Settings().max_snapshot_bytes
-EVENT_KEYS = {"event_id", "kind", "source", "text", "attribution", "first_seen", "url", "snapshot"}
+EVENT_KEYS = {"event_id", "kind", "source", "text", "attribution", "first_seen", "url", "snapshot",
+              "lang"}
 
 
 def page(*lines: str) -> str:

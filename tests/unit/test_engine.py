@@ -5,6 +5,7 @@ from pathlib import Path
 
 import orjson
 
+from streamer.codec import decode_event, encode_event
 from streamer.core.engine import Deduplicator
 from streamer.core.model import Decision, Snapshot, SnapshotResult, Verdict
 from streamer.core.state import export_state, import_state
@@ -32,6 +33,17 @@ def test_first_snapshot_yields_one_event_per_flash_oldest_first() -> None:
     out = events(Deduplicator(), snap(TICKER))
     assert [e.text for e in out] == list(reversed(TICKER))
     assert all(e.kind is Verdict.NEW and e.first_seen == T0 for e in out)
+
+
+def test_each_event_carries_its_lines_language_through_the_codec() -> None:
+    lines = ["Die Regierung plant neue Regeln für das Homeoffice",
+             "El Gobierno aprueba la subida del salario mínimo",
+             "Ferry operator halts crossings in the storm"]
+    out = events(Deduplicator(), snap(lines))
+    assert {e.text: e.lang for e in out} == dict(zip(lines, ["de", "es", "en"], strict=True))
+    for e in out:
+        assert orjson.loads(encode_event(e))["lang"] == e.lang
+        assert decode_event(encode_event(e)) == e
 
 
 def test_repeats_and_light_edits_across_snapshots_yield_nothing_new() -> None:

@@ -193,6 +193,8 @@ def test_a_site_profile_adds_its_own_labels_synonyms_and_language(tmp_path: Path
                              content=content, id=f"p{i}")
         decisions += dedup.process(snap, snap.fetched_at).decisions
     assert [d.verdict for d in decisions] == [Verdict.NEW, Verdict.DUPLICATE]
+    assert decisions[0].event is not None
+    assert decisions[0].event.lang == "de"
     assert "label added: Kurz gemeldet" in decisions[1].reason
     assert "synonym: regierungschefin~kanzlerin" in decisions[1].reason
 
