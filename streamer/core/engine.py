@@ -206,115 +206,46 @@ class Deduplicator:
         self._unknown = unknown
         return self._shown_cids
 
-    def _duplicate(
-        self,
-        idx: SourceIndex,
-        snap: Snapshot,
-        position: int,
-        raw: str,
-        cluster: Cluster,
-        text: str,
-        score: float,
-        reason: str,
-        seen: float,
-    ) -> Decision:
+    def _duplicate(self, idx: SourceIndex, snap: Snapshot, position: int, raw: str,
+                   cluster: Cluster, text: str, score: float, reason: str, seen: float) -> Decision:
         self.stats.duplicate += 1
         idx.touch(cluster, seen)
         if idx.exact_raw(raw) is None:  # past the flash's cap: remember it here for a while
             self._overflow[(snap.source, raw)] = (cluster.cid, text, score, reason)
             if len(self._overflow) > MAX_RECENT_OVERFLOW:
                 self._overflow.popitem(last=False)
-        return Decision(
-            snap.ref,
-            snap.source,
-            position,
-            text,
-            cluster.event_id,
-            Verdict.DUPLICATE,
-            score,
-            None,
-            reason,
-        )
+        return Decision(snap.ref, snap.source, position, text, cluster.event_id,
+                        Verdict.DUPLICATE, score, None, reason)
 
-    def _new(
-        self,
-        idx: SourceIndex,
-        snap: Snapshot,
-        position: int,
-        raw: str,
-        flash: Flash,
-        full_key: str,
-        seen: float,
-        best: tuple[Cluster, PairDecision] | None,
-    ) -> Decision:
+    def _new(self, idx: SourceIndex, snap: Snapshot, position: int, raw: str, flash: Flash,
+             full_key: str, seen: float, best: tuple[Cluster, PairDecision] | None) -> Decision:
         self.stats.new += 1
         event = self._event(snap, flash, Verdict.NEW, None, None)
         cluster = idx.new_cluster(event.event_id, flash, raw, snap.fetched_at, seen)
         idx.remember_variant(cluster, raw, flash, full_key)
         score, reason = (best[1].score, best[1].reason) if best else (0.0, "no similar flash")
-        return Decision(
-            snap.ref,
-            snap.source,
-            position,
-            flash.text,
-            event.event_id,
-            Verdict.NEW,
-            score,
-            event,
-            reason,
-        )
+        return Decision(snap.ref, snap.source, position, flash.text, event.event_id, Verdict.NEW,
+                        score, event, reason)
 
-    def _revised(
-        self,
-        idx: SourceIndex,
-        snap: Snapshot,
-        position: int,
-        cluster: Cluster,
-        raw: str,
-        flash: Flash,
-        full_key: str,
-        seen: float,
-        pd: PairDecision,
-    ) -> Decision:
+    def _revised(self, idx: SourceIndex, snap: Snapshot, position: int, cluster: Cluster, raw: str,
+                 flash: Flash, full_key: str, seen: float, pd: PairDecision) -> Decision:
         self.stats.revised += 1
         event = self._event(snap, flash, Verdict.REVISED, cluster.event_id, cluster.text)
         cluster.event_id, cluster.text, cluster.latest_raw = event.event_id, flash.text, raw
         idx.changed(cluster)
         idx.remember_variant(cluster, raw, flash, full_key)
         idx.touch(cluster, seen)
-        return Decision(
-            snap.ref,
-            snap.source,
-            position,
-            flash.text,
-            event.event_id,
-            Verdict.REVISED,
-            pd.score,
-            event,
-            pd.reason,
-        )
+        return Decision(snap.ref, snap.source, position, flash.text, event.event_id,
+                        Verdict.REVISED, pd.score, event, pd.reason)
 
     @staticmethod
-    def _event(
-        snap: Snapshot,
-        flash: Flash,
-        kind: Verdict,
-        revision_of: str | None,
-        previous_text: str | None,
-    ) -> Event:
+    def _event(snap: Snapshot, flash: Flash, kind: Verdict, revision_of: str | None,
+               previous_text: str | None) -> Event:
         return Event(
-            event_id=event_id_for(snap.source, flash, snap.fetched_at, revision_of),
-            kind=kind,
-            source=snap.source,
-            text=flash.text,
-            attribution=flash.attribution,
-            first_seen=snap.fetched_at,
-            url=snap.url,
-            snapshot=snap.ref,
-            revision_of=revision_of,
-            previous_text=previous_text,
-            lang=flash.lang,
-        )
+            event_id=event_id_for(snap.source, flash, snap.fetched_at, revision_of), kind=kind,
+            source=snap.source, text=flash.text, attribution=flash.attribution,
+            first_seen=snap.fetched_at, url=snap.url, snapshot=snap.ref, revision_of=revision_of,
+            previous_text=previous_text, lang=flash.lang)
 
     def live_flashes(self) -> int:
         return self.sources.live

@@ -2,9 +2,9 @@
 
 Per-site rules live in a `Profile`; profiles are read from JSON (bundled default in
 `streamer/core/profiles/default.json`, or a user file). HTML is first turned into text lines, one
-per block element, with a blank line where a container closes, so one rule serves both. A profile
-may instead name the ticker by CSS selectors (`streamer.core.selectors`), for HTML pages; text
-pages still go by the marker.
+per block element, with a blank line where a container closes (`streamer.core.markup`), so one
+rule serves both. A profile may instead name the ticker by CSS selectors
+(`streamer.core.selectors`), for HTML pages; text pages still go by the marker.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from html import unescape
 from importlib import resources
 from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
+from streamer.core.markup import html_to_lines, to_first_close
 from streamer.core.model import DEFAULT_LEXICON, Lexicon, Snapshot
 
 
@@ -176,7 +176,7 @@ def _html_ticker(html: str, rules: Rules) -> list[str] | None:
             break
         start = marker.start() + 1
         for window in HTML_WINDOWS:
-            markup = _to_first_close(html[start : start + min(window, budget)])
+            markup = to_first_close(html[start : start + min(window, budget)])
             budget -= len(markup)
             lines = _window_lines(markup)
             block, complete = _block(lines, 1, rules)
@@ -220,95 +220,7 @@ def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]
     return out, False
 
 
-_BLOCK = frozenset(
-    "p div li h1 h2 h3 h4 h5 h6 tr td th dt dd blockquote pre figcaption caption ul ol dl nav "
-    "header footer article aside main section table form hr br title".split()
-)
-_CONTAINER = frozenset("ul ol dl nav header footer article aside main section table div".split())
-_SKIP = frozenset("script style noscript template svg head".split())
-
-_INLINE_WS = re.compile(r"[ \t\r\f\v]+")
-_END = "\n\x00\n"  # marks a closed container: becomes the blank line that ends a block
-# One scan, in C, over tags, comments, doctypes and text; a stray "<" is text. Linear on any
-# input: a tag ends at the first ">" and holds no "<" (a "<" starts the next token), so no "<"
-# is ever read past again, and the possessive quantifiers never re-split a run of characters.
-_TAG_BODY = r"<(/?)([a-zA-Z][\w:-]*+)[^<>]*+>"
-_TOKEN = re.compile(rf"{_TAG_BODY}|<!--.*?(?:-->|$)|<[!?][^<>]*+>|([^<]+|<)", re.S)
-
-
-# A closing container always ends a ticker block (see `_text_parts`), so the markup after the
-# first one is never needed; cut there, the window is the ticker alone and repeats byte for byte
-# across fetches (the parse cache hits) however the rest of the page changes. Not when a comment,
-# declaration or skipped element might hide that tag from the parser: then the whole window.
-_CLOSE = re.compile(r"</(?:" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^<>]*+>", re.I)
-_HIDING = re.compile(r"<[!?]|<(?:" + "|".join(sorted(_SKIP)) + r")(?![\w:-])", re.I)
-
-
-def _to_first_close(markup: str) -> str:
-    close = _CLOSE.search(markup)
-    if close is None or _HIDING.search(markup, 0, close.end()):
-        return markup
-    return markup[: close.end()]
-
-
-def _text_parts(html: str) -> list[str]:
-    """HTML to text with a newline at every block edge and `_END` where a container closes."""
-    parts: list[str] = []
-    skipping: str | None = None  # inside <script>, <style>...: wait for its end tag
-    for m in _TOKEN.finditer(html):
-        closing, tag, data = m.group(1), m.group(2), m.group(3)
-        if skipping is not None:
-            if tag is not None and closing and tag.lower() == skipping:
-                skipping = None
-            continue
-        if data is not None:
-            parts.append(unescape(data).replace("\n", " "))
-        elif tag is not None:
-            tag = tag.lower()
-            if tag in _SKIP:
-                if not closing and not m.group().endswith("/>"):
-                    skipping = tag
-            elif closing and tag in _CONTAINER:
-                parts.append(_END)
-            elif tag in _BLOCK:
-                parts.append("\n")
-    return parts
-
-
 @byte_lru(WINDOW_CACHE_BYTES, lambda markup, lines: text_bytes(markup, tuple(lines)))
 def _window_lines(markup: str) -> list[str]:
     """Pages are fetched again and again unchanged: parse each distinct window once."""
     return html_to_lines(markup)
-
-
-_TAG = re.compile(_TAG_BODY)
-_EDGE = "\x01"  # stands for a block edge until entities are decoded (no entity decodes to it)
-
-
-def _tag_edge(m: re.Match[str]) -> str:
-    tag = m.group(2).lower()
-    if m.group(1) and tag in _CONTAINER:
-        return _END.replace("\n", _EDGE)
-    return _EDGE if tag in _BLOCK else ""
-
-
-def _plain_text(html: str) -> str:
-    """`_text_parts` joined, for markup without comments, declarations or skipped elements
-    (the usual ticker): tags replaced in one C-level pass, entities decoded once."""
-    text = unescape(_TAG.sub(_tag_edge, html))
-    return text.replace("\n", " ").replace(_EDGE, "\n")
-
-
-def html_to_lines(html: str) -> list[str]:
-    out: list[str] = []
-    # one pass over the whole text, not one per line; NBSPs stay for the cleaner (mojibake)
-    plain = _EDGE not in html and _HIDING.search(html) is None
-    text = _INLINE_WS.sub(" ", _plain_text(html) if plain else "".join(_text_parts(html)))
-    for raw in text.split("\n"):
-        line = raw.strip(" ")
-        if line == "\x00":
-            if out and out[-1]:
-                out.append("")
-        elif line:
-            out.append(line)
-    return out

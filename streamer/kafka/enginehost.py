@@ -21,8 +21,8 @@ from streamer import logs
 from streamer.codec import dumps, loads
 from streamer.core.engine import Deduplicator, preload
 from streamer.core.model import Event, Snapshot
+from streamer.core.records import BadState
 from streamer.core.state import (
-    BadState,
     StateRecord,
     apply_record,
     drain_changes,

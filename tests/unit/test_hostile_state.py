@@ -13,9 +13,9 @@ import orjson
 import pytest
 
 from streamer.core.engine import Deduplicator
+from streamer.core.records import BadState
 from streamer.core.state import (
     META,
-    BadState,
     StateRecord,
     apply_record,
     drain_changes,

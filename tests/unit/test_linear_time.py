@@ -8,7 +8,8 @@ import pytest
 from bench.hostile import LINES, PAGES, best_time
 from streamer.codec import make_snapshot
 from streamer.core.clean import clean_line, strip_decorations
-from streamer.core.extract import Profiles, html_to_lines, ticker_lines
+from streamer.core.extract import Profiles, ticker_lines
+from streamer.core.markup import html_to_lines
 
 SMALL, LARGE = 10_000, 1_000_000
 LINEAR = LARGE / SMALL

@@ -1,0 +1,98 @@
+"""HTML to text lines: one line per block element, a blank line where a container closes.
+
+A ticker is a run of lines ended by a blank one (`extract`), so one rule serves HTML and text
+pages. Linear on any input (tests/unit/test_linear_time.py): a single C-level scan of tags,
+comments, declarations and text, no backtracking.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+_BLOCK = frozenset(
+    "p div li h1 h2 h3 h4 h5 h6 tr td th dt dd blockquote pre figcaption caption ul ol dl nav "
+    "header footer article aside main section table form hr br title".split()
+)
+_CONTAINER = frozenset("ul ol dl nav header footer article aside main section table div".split())
+_SKIP = frozenset("script style noscript template svg head".split())
+
+_INLINE_WS = re.compile(r"[ \t\r\f\v]+")
+_END = "\n\x00\n"  # marks a closed container: becomes the blank line that ends a block
+# One scan, in C, over tags, comments, doctypes and text; a stray "<" is text. Linear on any
+# input: a tag ends at the first ">" and holds no "<" (a "<" starts the next token), so no "<"
+# is ever read past again, and the possessive quantifiers never re-split a run of characters.
+_TAG_BODY = r"<(/?)([a-zA-Z][\w:-]*+)[^<>]*+>"
+_TOKEN = re.compile(rf"{_TAG_BODY}|<!--.*?(?:-->|$)|<[!?][^<>]*+>|([^<]+|<)", re.S)
+
+
+# A closing container always ends a ticker block (see `_text_parts`), so the markup after the
+# first one is never needed; cut there, the window is the ticker alone and repeats byte for byte
+# across fetches (the parse cache hits) however the rest of the page changes. Not when a comment,
+# declaration or skipped element might hide that tag from the parser: then the whole window.
+_CLOSE = re.compile(r"</(?:" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^<>]*+>", re.I)
+_HIDING = re.compile(r"<[!?]|<(?:" + "|".join(sorted(_SKIP)) + r")(?![\w:-])", re.I)
+
+
+def to_first_close(markup: str) -> str:
+    close = _CLOSE.search(markup)
+    if close is None or _HIDING.search(markup, 0, close.end()):
+        return markup
+    return markup[: close.end()]
+
+
+def _text_parts(html: str) -> list[str]:
+    """HTML to text with a newline at every block edge and `_END` where a container closes."""
+    parts: list[str] = []
+    skipping: str | None = None  # inside <script>, <style>...: wait for its end tag
+    for m in _TOKEN.finditer(html):
+        closing, tag, data = m.group(1), m.group(2), m.group(3)
+        if skipping is not None:
+            if tag is not None and closing and tag.lower() == skipping:
+                skipping = None
+            continue
+        if data is not None:
+            parts.append(unescape(data).replace("\n", " "))
+        elif tag is not None:
+            tag = tag.lower()
+            if tag in _SKIP:
+                if not closing and not m.group().endswith("/>"):
+                    skipping = tag
+            elif closing and tag in _CONTAINER:
+                parts.append(_END)
+            elif tag in _BLOCK:
+                parts.append("\n")
+    return parts
+
+
+_TAG = re.compile(_TAG_BODY)
+_EDGE = "\x01"  # stands for a block edge until entities are decoded (no entity decodes to it)
+
+
+def _tag_edge(m: re.Match[str]) -> str:
+    tag = m.group(2).lower()
+    if m.group(1) and tag in _CONTAINER:
+        return _END.replace("\n", _EDGE)
+    return _EDGE if tag in _BLOCK else ""
+
+
+def _plain_text(html: str) -> str:
+    """`_text_parts` joined, for markup without comments, declarations or skipped elements
+    (the usual ticker): tags replaced in one C-level pass, entities decoded once."""
+    text = unescape(_TAG.sub(_tag_edge, html))
+    return text.replace("\n", " ").replace(_EDGE, "\n")
+
+
+def html_to_lines(html: str) -> list[str]:
+    out: list[str] = []
+    # one pass over the whole text, not one per line; NBSPs stay for the cleaner (mojibake)
+    plain = _EDGE not in html and _HIDING.search(html) is None
+    text = _INLINE_WS.sub(" ", _plain_text(html) if plain else "".join(_text_parts(html)))
+    for raw in text.split("\n"):
+        line = raw.strip(" ")
+        if line == "\x00":
+            if out and out[-1]:
+                out.append("")
+        elif line:
+            out.append(line)
+    return out
