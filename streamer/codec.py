@@ -221,8 +221,9 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "first_seen": format_time(event.first_seen),
         "url": event.url,
         "snapshot": event.snapshot,
-        "lang": event.lang,
     }
+    if event.lang is not None:
+        out["lang"] = event.lang
     if event.kind is Verdict.REVISED:
         out["revision_of"] = event.revision_of
         out["previous_text"] = event.previous_text
@@ -246,7 +247,7 @@ def decode_event(data: bytes | str) -> Event:
         snapshot=obj.get("snapshot", ""),
         revision_of=obj.get("revision_of"),
         previous_text=obj.get("previous_text"),
-        lang=obj.get("lang", "en"),  # events written before the field existed have none
+        lang=obj.get("lang"),  # unknown (None) for events written before the field existed
     )
 
 

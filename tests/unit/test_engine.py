@@ -46,6 +46,15 @@ def test_each_event_carries_its_lines_language_through_the_codec() -> None:
         assert decode_event(encode_event(e)) == e
 
 
+def test_an_event_written_before_lang_existed_has_no_language_not_english() -> None:
+    old = {"event_id": "e1", "kind": "new", "source": "ar.example", "attribution": None,
+           "text": "عاجل: انقطاع الكهرباء", "first_seen": "2025-03-01T08:00:00Z", "url": "u",
+           "snapshot": "s"}
+    event = decode_event(orjson.dumps(old))
+    assert event.lang is None
+    assert orjson.loads(encode_event(event)) == old  # re-encoded, still without one
+
+
 def test_repeats_and_light_edits_across_snapshots_yield_nothing_new() -> None:
     engine = Deduplicator()
     events(engine, snap(TICKER))

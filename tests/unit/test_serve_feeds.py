@@ -8,6 +8,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from multidict import MultiDict
 from standardwebhooks import Webhook
 
 from streamer.http import feeds
@@ -69,6 +70,27 @@ def test_feeds_page_newest_first_and_link_revisions() -> None:
     related = [link for link in atom.entries[0].links if link.rel == "related"]
     assert related[0].href == base + "/events/ev0"
     assert [link.href for link in atom.feed.links if link.rel == "next"] == [nxt]
+
+
+def test_an_event_without_lang_is_unknown_to_a_lang_filter_and_has_no_feed_language() -> None:
+    window = Window(100, [0])
+    base = {"kind": "new", "source": "ar.example", "attribution": None, "snapshot": "s",
+            "first_seen": "2026-12-01T10:00:00Z", "url": "https://ar.example/live"}
+    before_lang = {**base, "event_id": "old", "text": "عاجل: انقطاع الكهرباء في المدينة"}
+    english = {**base, "event_id": "new", "text": "Power cut in the city", "lang": "en"}
+    for offset, ev in enumerate((before_lang, english)):
+        window.append(0, offset, 1_000_000, json.dumps(ev).encode())
+
+    def ids(query: dict[str, str]) -> list[str]:
+        items, _ = feeds.page(window.entries, EventFilter.from_query(MultiDict(query)), 50, None)
+        return [e.event_id for e in items]
+
+    assert ids({"lang": "en"}) == ["new"]
+    assert ids({"lang": "ar"}) == []
+    assert ids({}) == ["new", "old"]
+    items, _ = feeds.page(window.entries, EventFilter(), 50, None)
+    doc = json.loads(feeds.json_feed(items, "http://s", "http://s/feed.json", None))
+    assert [item.get("language") for item in doc["items"]] == ["en", None]
 
 
 def test_a_bad_page_position_is_refused() -> None:
