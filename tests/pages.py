@@ -32,17 +32,17 @@ ARTICLE = [
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
 
-def page_text(flashes: list[str]) -> str:
-    block = ["BREAKING", *flashes] if flashes else []
+def page_text(flashes: list[str], marker: str = "BREAKING") -> str:
+    block = [marker, *flashes] if flashes else []
     return "\n".join([*MENU, *block, *ARTICLE]) + "\n"
 
 
-def page_html(flashes: list[str]) -> str:
+def page_html(flashes: list[str], marker: str = "BREAKING") -> str:
     items = "".join(f"<li>{f}</li>" for f in flashes)
     return (
         "<!doctype html><html><head><title>Example</title><script>var x='BREAKING';</script>"
         "</head><body><nav><ul><li>News</li><li>Videos</li></ul></nav>"
-        f'<div class="breaking"><h2>BREAKING</h2><ul>{items}</ul></div>'
+        f'<div class="breaking"><h2>{marker}</h2><ul>{items}</ul></div>'
         "<article><h1>Ministers meet</h1><p>The meeting took place on Monday.</p></article>"
         "</body></html>"
     )

@@ -25,7 +25,12 @@ class Profile:
     """How one site shows its ticker: a marker line, then one flash per line."""
 
     name: str = "default"
-    marker: str = r"BREAKING(?:\s+NEWS)?|URGENT"  # the marker line's words, a regex
+    # the marker line's words, a regex: the usual ticker labels of English, German, French,
+    # Spanish/Portuguese, Italian, Turkish, Russian, Arabic, Persian, Hebrew, Chinese, Japanese
+    marker: str = (r"BREAKING(?:\s++NEWS)?|URGENT|JUST\s++IN|NEWSFLASH|EILMELDUNG"
+                   r"|DERNI[ÈE]RE\s++MINUTE|ALERTE\s++INFO|[ÚU]LTIMA\s++HORA|URGENTE"
+                   r"|ULTIM['’]?+\s*+ORA|SON\s++DAK[İIi]KA|СРОЧНО|МОЛНИЯ|(?:خبر\s++)?عاجل|فور[يی]"
+                   r"|מבזק|突发|快讯|速報")
     ignore_case: bool = True
     max_lines: int = 30
     min_chars: int = 8

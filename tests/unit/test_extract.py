@@ -4,6 +4,7 @@ import pytest
 
 from streamer.codec import make_snapshot
 from streamer.core.extract import Profiles, ticker_lines
+from tests.pages import page_html, page_text
 
 FLASHES = ["Dutch Police: Rotterdam gunman arrested", "Ceasefire in Gaza takes effect"]
 
@@ -60,3 +61,25 @@ def test_entities_and_line_breaks_inside_a_flash_stay_inside_it(ticker: str) -> 
     assert [" ".join(g.replace("\x01", "").split()) for g in got][1:] == FLASHES[1:]
     assert got[0] in ("Dutch Police: Rotterdam gunman arrested",
                       "Dutch Police: Rotterdam <b>gunman</b> arrested")
+
+
+# The default profile knows the ticker labels of the languages streamer matches in, and a few
+# more: a site in another language needs no profile of its own to be read.
+@pytest.mark.parametrize("marker", [
+    "Breaking news", "BREAKING:", "Just in", "Eilmeldung", "Dernière minute", "ALERTE INFO",
+    "Última hora", "ÚLTIMA HORA", "Urgente", "Ultim'ora", "SON DAKİKA", "Son dakika", "Срочно",
+    "عاجل", "خبر عاجل", "فوري", "速報",
+])
+def test_a_ticker_under_another_languages_label_is_read(marker: str) -> None:
+    text = make_snapshot(url="https://news.example/", fetched_at="2025-03-03T08:00:00Z",
+                         content=page_text(FLASHES, marker), content_type="text/plain")
+    assert ticker_lines(text, Profiles.load(None)) == FLASHES
+    assert lines(page_html(FLASHES, marker)) == FLASHES
+
+
+@pytest.mark.parametrize("line", ["Urgente reunión del gabinete", "Just in time for the summit",
+                                  "عاجل جدا"])
+def test_a_label_word_inside_a_line_is_not_a_marker(line: str) -> None:
+    html = (f"<html><body><div><h2>{line}</h2><ul><li>{FLASHES[0]}</li></ul></div>"
+            "</body></html>")
+    assert lines(html) is None
