@@ -36,6 +36,16 @@ PAGES: dict[str, tuple[str, Callable[[int], str]]] = {
                                    lambda n: _fill("<html><body>", "<h2>BREAKING</h2><ul><li>"
                                                    "Dutch Police: gunman arrested</li>", n)),
     "html: emoji window": ("text/html", lambda n: _fill(_OPEN + "</li><li>", "😀", n)),
+    # ticker items one after another (markup.ticker_window): links, twins, twins never closed
+    "html: links in a row": ("text/html", lambda n: _fill("<b>BREAKING</b>", "<a>x</a> | ", n)),
+    "html: links, separators only": ("text/html",
+                                     lambda n: _fill("<b>BREAKING</b><a>x</a>", " |", n, "<a>")),
+    "html: twin items": ("text/html",
+                         lambda n: _fill("<h2>BREAKING</h2>", '<div class="i">x</div>', n)),
+    "html: twins never closed": ("text/html",
+                                 lambda n: _fill("<h2>BREAKING</h2>", '<div class="i">x', n)),
+    "html: '</span' without '>'": ("text/html", lambda n: _fill(
+        '<h2>BREAKING</h2><span class="i">', "</span", n)),
 }
 
 LINES: dict[str, Callable[[int], str]] = {

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
-from streamer.core.markup import html_to_lines, to_first_close
+from streamer.core.markup import html_to_lines, ticker_window
 from streamer.core.model import DEFAULT_LEXICON, Lexicon, Snapshot
 
 
@@ -179,12 +179,12 @@ def _html_ticker(html: str, rules: Rules) -> list[str] | None:
     for n, marker in enumerate(rules.in_html.finditer(html)):
         if n >= MAX_MARKERS or budget <= 0:
             break
-        start = marker.start() + 1
+        start = marker.end() - 1  # (the "<" after the marker's text: the ticker follows it)
         for window in HTML_WINDOWS:
-            markup = to_first_close(html[start : start + min(window, budget)])
+            markup = ticker_window(html[start : start + min(window, budget)])
             budget -= len(markup)
             lines = _window_lines(markup)
-            block, complete = _block(lines, 1, rules)
+            block, complete = _block(lines, 0, rules)
             # grow the window only for a ticker that has begun and not visibly ended
             if complete or not block or start + window >= len(html):
                 break

@@ -34,6 +34,28 @@ _CLOSE = re.compile(r"</(?:" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^<>]
 _HIDING = re.compile(r"<[!?]|<(?:" + "|".join(sorted(_SKIP)) + r")(?![\w:-])", re.I)
 
 
+# Ticker items written as elements one after another, which the block rules alone would merge or
+# cut short: links in a row (`<a>one</a> | <a>two</a>`, also inside a <marquee>) each start a
+# line, the separators between them dropped; and a container (or a <span> with attributes)
+# followed at once by a twin (the same opening tag, byte for byte: `<div class="item">`) is an
+# item, so its end is a line's end, not the ticker's. One regex pass each, linear: each run is
+# read once (possessive), and an item's content stops at the first tag of its own name.
+_LINK_RUN = re.compile(r"</a\s*+>[\s|•·∙◦–—/\\-]*+(?=<a[\s>])", re.I)
+_ITEM = r"((?:[^<]++|<(?!/?\2(?![\w:-])))*+)</\2\s*+>\s*+(?=\1)"
+_TWIN = re.compile(r"(<(" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^<>]*+>)" + _ITEM, re.I)
+_SPAN_TWIN = re.compile(r"(<(span)\s[^<>]*+>)" + _ITEM, re.I)  # (with attributes: class="item")
+
+
+def ticker_window(markup: str) -> str:
+    """The markup after a marker, items split as above, cut at the ticker's end."""
+    if "</a" in markup or "</A" in markup:
+        markup = _LINK_RUN.sub("</a><br>", markup)
+    markup = _TWIN.sub(r"\1\3<br>", markup)
+    if "<span" in markup or "<SPAN" in markup:
+        markup = _SPAN_TWIN.sub(r"\1\3<br>", markup)
+    return to_first_close(markup)
+
+
 def to_first_close(markup: str) -> str:
     close = _CLOSE.search(markup)
     if close is None or _HIDING.search(markup, 0, close.end()):

@@ -83,3 +83,37 @@ def test_a_label_word_inside_a_line_is_not_a_marker(line: str) -> None:
     html = (f"<html><body><div><h2>{line}</h2><ul><li>{FLASHES[0]}</li></ul></div>"
             "</body></html>")
     assert lines(html) is None
+
+
+# Tickers written as elements one after another rather than as a list: every flash is read.
+@pytest.mark.parametrize("ticker", [
+    "<span>BREAKING</span><a href='/1'>{0}</a><a href='/2'>{1}</a>",
+    "<b>URGENT:</b><marquee><a href='/1'>{0}</a> | <a href='/2'>{1}</a></marquee>",
+    "<a href='/live'>BREAKING</a> <a href='/1'>{0}</a> • <a href='/2'>{1}</a>",
+    "<span class='label'>Breaking news</span><span class='item'>{0}</span>"
+    "<span class='item'>{1}</span>",
+    "<h3>BREAKING</h3><div class='item'><a>{0}</a></div>\n<div class='item'><a>{1}</a></div>",
+    "<h3>BREAKING</h3><div><a>{0}</a></div><div><a>{1}</a></div>",
+    "<b>BREAKING:</b><br>{0}<br>{1}",
+])
+def test_a_ticker_of_elements_in_a_row_gives_every_flash(ticker: str) -> None:
+    html = (f"<html><body><nav><ul><li>News</li></ul></nav><div class='ticker'>"
+            f"{ticker.format(*FLASHES)}</div><article><p>Ministers meet.</p></article>"
+            "</body></html>")
+    assert lines(html) == FLASHES
+
+
+@pytest.mark.parametrize("ticker", [
+    # a link inside a flash stays in it; so do differently styled spans
+    "<ul><li>Dutch Police: <a href='/r'>Rotterdam</a> gunman arrested</li><li>{1}</li></ul>",
+    "<ul><li><span class='who'>Dutch Police:</span> <span class='what'>Rotterdam gunman "
+    "arrested</span></li><li>{1}</li></ul>",
+])
+def test_markup_inside_a_flash_does_not_split_it(ticker: str) -> None:
+    assert lines(page(ticker.format(*FLASHES))) == FLASHES
+
+
+def test_the_ticker_ends_with_its_container_when_other_content_follows() -> None:
+    html = ("<html><body><div class='ticker'><h2>BREAKING</h2><p>{0}</p><p>{1}</p></div>"
+            "<div class='content'><p>Ministers meet to discuss the grid</p></div></body></html>")
+    assert lines(html.format(*FLASHES)) == FLASHES

@@ -9,7 +9,7 @@ from bench.hostile import LINES, PAGES, best_time
 from streamer.codec import make_snapshot
 from streamer.core.clean import clean_line, strip_decorations
 from streamer.core.extract import Profiles, ticker_lines
-from streamer.core.markup import html_to_lines
+from streamer.core.markup import html_to_lines, ticker_window
 
 SMALL, LARGE = 10_000, 1_000_000
 LINEAR = LARGE / SMALL
@@ -39,6 +39,11 @@ def test_extracting_an_adversarial_page_is_linear(name: str) -> None:
 def test_html_to_lines_is_linear_on_a_whole_page(name: str) -> None:
     # (no ticker window here: the tokeniser on the whole adversarial markup)
     assert ratio(PAGES[name][1], html_to_lines) < MAX_RATIO
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(PAGES) if n.startswith("html")])
+def test_splitting_ticker_items_is_linear_on_a_whole_page(name: str) -> None:
+    assert ratio(PAGES[name][1], ticker_window) < MAX_RATIO
 
 
 @pytest.mark.parametrize("name", sorted(LINES))
