@@ -8,16 +8,19 @@
     kind = ["revised"]
     from_beginning = false               # a new subscription starts with new events
     allow_private = false                # loopback, private, link-local targets are refused
+    reenabled_at = 2026-12-02T09:00:00Z  # deliver again though this url answered 410 Gone before
 """
 
 from __future__ import annotations
 
 import binascii
+import contextlib
 import ipaddress
 import re
 import socket
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +34,7 @@ from streamer.settings import Settings
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _KEYS = {"name", "url", "secret", "source", "kind", "q", "lang", "from_beginning",
-         "allow_private"}
+         "allow_private", "reenabled_at"}
 
 
 class BadSubscriptions(ValueError):
@@ -46,6 +49,7 @@ class Subscription:
     filter: EventFilter
     from_beginning: bool = False
     allow_private: bool = False
+    reenabled_at: datetime | None = None  # a 410 Gone recorded before this no longer disables
 
     def group(self, app_id: str) -> str:
         """The Kafka consumer group that holds this subscription's delivery progress."""
@@ -87,13 +91,27 @@ def _one(path: Path, index: int, raw: Any) -> Subscription:
         check_target(url, allow_private)
         flt = EventFilter.build(_list(raw, "source"), _list(raw, "kind"), str(raw.get("q", "")),
                                 _list(raw, "lang"))
+        reenabled_at = _time(raw.get("reenabled_at"))
     except ValueError as exc:
         raise BadSubscriptions(f"{where} ({name}): {exc}") from None
     assert isinstance(url, str)
     assert isinstance(secret, str)
     return Subscription(name=name, url=url, secret=secret, filter=flt,
                         from_beginning=raw.get("from_beginning", False) is True,
-                        allow_private=allow_private)
+                        allow_private=allow_private, reenabled_at=reenabled_at)
+
+
+def _time(value: object) -> datetime | None:
+    """A TOML date-time (`2026-12-02T09:00:00Z`, without an offset: UTC), or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise ValueError(f"reenabled_at must be a date-time like 2026-12-02T09:00:00Z, "
+                         f"not {value!r:.60}")
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _is_secret(secret: object) -> bool:

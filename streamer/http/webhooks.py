@@ -3,7 +3,8 @@ Standard Webhooks (the `standardwebhooks` package signs), retried with backoff a
 
 Progress is the subscription's own Kafka consumer group: an event's offset is committed once
 the receiver accepted it (2xx), so a restart resends at most the one event in flight and skips
-none. Receivers de-duplicate on `webhook-id` (the event_id) for that one.
+none. Receivers de-duplicate on `webhook-id` (the event_id) for that one. A 410 Gone is
+committed there too (`gone`), so the subscription stays disabled across restarts.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import aiohttp
 from aiokafka import ConsumerRebalanceListener
 from standardwebhooks import Webhook
 
+from streamer.codec import format_time
+from streamer.http import gone
 from streamer.http.metrics import ServeMetrics
 from streamer.http.reader import connect_retrying
 from streamer.http.subscriptions import PublicResolver, Subscription
 from streamer.http.window import decode_event
-from streamer.kafka.connection import stop_quietly
+from streamer.kafka.connection import stop_quietly, wait_for_admin
 from streamer.settings import Settings
 
 log = logging.getLogger("streamer.webhooks")
@@ -94,12 +97,51 @@ class Dispatcher:
                 max_poll_interval_ms=7 * 24 * 3600 * 1000, fetch_max_wait_ms=100)
 
         consumer, _ = await connect_retrying(make, s, s.output_topic)
-        consumer.subscribe([s.output_topic], listener=_StartHere(consumer))
-        self.metrics.enabled.labels(sub.name).set(1)
+        listener = _StartHere(consumer)
         try:
-            await self._deliver_all(sub, session, consumer)
+            was_gone = await self._recorded_gone(sub)
+            if was_gone is not None:
+                self.metrics.enabled.labels(sub.name).set(0)
+                log.error("webhooks %s: disabled: its url answered 410 Gone at %s (recorded in "
+                          "consumer group %s); to deliver again, change its url, or add "
+                          "reenabled_at = %s to it in %s and restart", sub.name,
+                          format_time(was_gone.at), sub.group(s.app_id),
+                          format_time(datetime.now(UTC).replace(microsecond=0)),
+                          s.webhooks_file)
+                listener.hold = True
+            consumer.subscribe([s.output_topic], listener=listener)
+            if not listener.hold:
+                self.metrics.enabled.labels(sub.name).set(1)
+                await self._deliver_all(sub, session, consumer)  # returns on a 410 Gone only
+                listener.hold = True
+                consumer.pause(*consumer.assignment())
+            while True:  # in the group, delivering nothing: see _StartHere.hold
+                await consumer.getmany(timeout_ms=60_000)
         finally:
             await stop_quietly(consumer)
+
+    async def _recorded_gone(self, sub: Subscription) -> gone.Gone | None:
+        """The 410 Gone the subscription's group recorded for its url, if one still applies
+        (retried while the group's coordinator is not available, as on a new cluster)."""
+        from aiokafka.errors import KafkaError
+
+        group, delay = sub.group(self.settings.app_id), 0.25
+        admin = await wait_for_admin(self.settings, 30.0)
+        try:
+            while True:
+                try:
+                    offsets = await admin.list_consumer_group_offsets(group)
+                    break
+                except KafkaError as exc:
+                    if not exc.retriable:
+                        raise
+                    log.info("webhooks %s: reading group %s: %s; retrying in %.2f s",
+                             sub.name, group, exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+        finally:
+            await stop_quietly(admin)
+        return gone.recorded(sub, (o.metadata for o in offsets.values()))
 
     async def _deliver_all(self, sub: Subscription, session: aiohttp.ClientSession,
                            consumer: Any) -> None:
@@ -115,13 +157,18 @@ class Dispatcher:
                     wanted = event is not None and sub.filter.matches(event)
                     if (wanted and event is not None
                             and await self._deliver(sub, session, signer, event, record) == GONE):
+                        kept = await _commit_gone(sub, consumer, tp, record.offset)
                         self.metrics.enabled.labels(sub.name).set(0)
-                        log.error("webhooks %s: the receiver answered 410 Gone; "
-                                  "subscription disabled until restart", sub.name)
+                        log.error("webhooks %s: the receiver answered 410 Gone; subscription "
+                                  "disabled%s", sub.name,
+                                  " (recorded in its consumer group: also after a restart, "
+                                  "until its url changes or reenabled_at is set)" if kept else
+                                  " until restart (recording it in its consumer group failed)")
                         return
                     # each delivered event is committed at once; skipped ones with the batch
                     last = record is records[-1]
-                    if (wanted or last) and not await _commit(sub, consumer, tp, record.offset):
+                    if (wanted or last) and not await _commit(sub, consumer,
+                                                              {tp: record.offset + 1}):
                         break
 
     async def _deliver(self, sub: Subscription, session: aiohttp.ClientSession,
@@ -164,15 +211,22 @@ class Dispatcher:
 class _StartHere(ConsumerRebalanceListener):  # type: ignore[misc]
     """A partition the subscription's group has no progress for yet gets its starting point
     committed at once: a subscription that starts "latest" and is restarted before its first
-    delivery must not skip what was published meanwhile."""
+    delivery must not skip what was published meanwhile.
+
+    Once `hold` is set (disabled by a 410 Gone) its partitions are paused: the consumer stays in
+    the group so that Kafka keeps the group's offsets and their gone marks (it drops them
+    `offsets.retention.minutes`, 7 days by default, after a group empties)."""
 
     def __init__(self, consumer: Any) -> None:
         self.consumer = consumer
+        self.hold = False
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         return None
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
+        if self.hold:
+            self.consumer.pause(*assigned)
         fresh = {}
         for tp in assigned:
             if await self.consumer.committed(tp) is None:
@@ -181,14 +235,29 @@ class _StartHere(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.consumer.commit(fresh)
 
 
-async def _commit(sub: Subscription, consumer: Any, tp: Any, offset: int) -> bool:
-    """Record progress up to `offset`; False if the partition moved to another replica (which
-    resends from the last commit: that one event may arrive twice, with the same webhook-id)."""
+async def _commit(sub: Subscription, consumer: Any, offsets: dict[Any, Any]) -> bool:
+    """Record progress (the next offset to send, per partition); False if a partition moved to
+    another replica (which resends from the last commit: that one event may arrive twice, with
+    the same webhook-id)."""
     from aiokafka.errors import CommitFailedError, IllegalStateError
 
     try:
-        await consumer.commit({tp: offset + 1})
+        await consumer.commit(offsets)
     except (CommitFailedError, IllegalStateError) as exc:
         log.warning("webhooks %s: commit failed (%s)", sub.name, exc)
         return False
     return True
+
+
+async def _commit_gone(sub: Subscription, consumer: Any, tp: Any, offset: int) -> bool:
+    """Mark the partitions this replica holds gone for the url: `tp` at the refused event (not
+    delivered: a new url starts there), the others where they were committed."""
+    from aiokafka.structs import OffsetAndMetadata
+
+    note = gone.mark(sub.url, datetime.now(UTC))
+    offsets = {tp: OffsetAndMetadata(offset, note)}
+    for other in consumer.assignment() - {tp}:
+        done = await consumer.committed(other)
+        if done is not None:
+            offsets[other] = OffsetAndMetadata(done, note)
+    return await _commit(sub, consumer, offsets)

@@ -163,3 +163,46 @@ async def test_a_new_subscription_restarted_before_its_first_event_misses_nothin
         async with serving(kafka_bootstrap, topic, tmp_path, "second", env) as second:
             await receiver.wait_accepted(3, second)
     assert receiver.accepted == [e["event_id"] for e in events]
+
+
+async def enabled(server: Serve, name: str, value: int, timeout: float = 30.0) -> None:
+    """Until serve's metrics say subscription `name` is enabled (1) or disabled (0)."""
+    line = f'streamer_webhook_subscription_enabled{{subscription="{name}"}} {value:.1f}'
+    async with asyncio.timeout(timeout), aiohttp.ClientSession() as http:
+        while True:
+            assert server.proc.poll() is None, server.output()
+            async with http.get(server.url + "/metrics") as resp:
+                if line in await resp.text():
+                    return
+            await asyncio.sleep(0.1)
+
+
+async def test_a_410_gone_is_remembered_across_restarts_until_the_url_changes(
+        kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
+    (topic,) = await new_topics(partitions=2)
+    events = [make_event(n, src) for n in range(3) for src in ("a.example", "b.example")]
+    await produce(kafka_bootstrap, topic, events)
+    name, gone, fresh = topic[-8:], Receiver(status=410), Receiver()
+    env = subscriptions(tmp_path, gone.url, name)
+    async with gone.running(), fresh.running():
+        async with serving(kafka_bootstrap, topic, tmp_path, "first", env) as first:
+            await enabled(first, name, 0)
+        assert sum(gone.wire.values()) == 1  # stopped at its first 410
+        later = [make_event(n, "a.example") for n in range(3, 5)]
+        await produce(kafka_bootstrap, topic, later)
+
+        async with serving(kafka_bootstrap, topic, tmp_path, "second", env) as second:
+            await enabled(second, name, 0)
+            assert sum(gone.wire.values()) == 1  # nothing more after the restart
+            log = second.output()
+            assert f"webhooks {name}: disabled: its url answered 410 Gone at" in log
+            assert "change its url, or add reenabled_at = " in log
+
+        (tmp_path / "webhooks.toml").write_text(subscription(name, fresh.url))
+        async with serving(kafka_bootstrap, topic, tmp_path, "third", env) as third:
+            await fresh.wait_accepted(len(events) + len(later), third)
+            await enabled(third, name, 1)
+    assert sum(gone.wire.values()) == 1
+    assert sorted(fresh.accepted) == sorted(e["event_id"] for e in events + later)
+    in_a = [e["event_id"] for e in events + later if e["source"] == "a.example"]
+    assert [i for i in fresh.accepted if i.startswith("a.example")] == in_a  # in order

@@ -11,11 +11,12 @@ import pytest
 from multidict import MultiDict
 from standardwebhooks import Webhook
 
-from streamer.http import feeds
+from streamer.http import feeds, gone
 from streamer.http.filters import EventFilter
 from streamer.http.subscriptions import (
     BadSubscriptions,
     PublicResolver,
+    Subscription,
     check_target,
     is_public,
     load,
@@ -132,6 +133,28 @@ def test_bad_subscriptions_are_refused_with_the_reason(tmp_path: Path, body: str
     settings = write(tmp_path, f'[[subscription]]\nname = "a"\nsecret = "{SECRET}"\n{body}\n')
     with pytest.raises(BadSubscriptions, match=reason):
         load(settings)
+
+
+def test_a_410_gone_disables_its_url_until_reenabled_at(tmp_path: Path) -> None:
+    url = "https://hooks.example.com/x?token=private"
+    at = datetime(2026, 12, 1, 23, 40, 12, tzinfo=UTC)
+    note = gone.mark(url, at.replace(microsecond=500))
+    assert "token" not in note  # the url itself is not written into Kafka
+
+    def sub(extra: str = "", where: str = url) -> Subscription:
+        text = f'[[subscription]]\nname = "a"\nurl = "{where}"\nsecret = "{SECRET}"\n{extra}\n'
+        (one,) = load(write(tmp_path, text))
+        return one
+
+    assert gone.recorded(sub(), ["", note, "something else"]) == gone.Gone(at)
+    assert gone.recorded(sub(where="https://hooks.example.com/y"), [note]) is None
+    assert gone.recorded(sub("reenabled_at = 2026-12-02T00:00:00Z"), [note]) is None
+    assert gone.recorded(sub("reenabled_at = 2026-12-01T23:40:12Z"), [note]) is None
+    assert gone.recorded(sub('reenabled_at = "2026-12-02T00:00:00+01:00"'), [note]) == gone.Gone(at)
+    assert gone.recorded(sub("reenabled_at = 2026-12-01T12:00:00"), [note]) == gone.Gone(at)
+    assert gone.recorded(sub(), [f"gone {gone.fingerprint(url)} soon", "gone"]) is None
+    with pytest.raises(BadSubscriptions, match="reenabled_at must be a date-time"):
+        sub("reenabled_at = 2026-12-02")
 
 
 def test_a_secret_that_is_not_base64_is_refused(tmp_path: Path) -> None:
