@@ -34,6 +34,7 @@ from streamer.kafka.engineclient import Engine, EngineError, engine_for
 from streamer.kafka.envelope import OutRecord, dlq_record, event_record
 from streamer.kafka.metrics import CONTENT_TYPE, worker_metrics
 from streamer.kafka.statestore import StateStore
+from streamer.kafka.tablemanager import PromptTableManager
 from streamer.kafka.topics import RECORD_OVERHEAD
 from streamer.kafka.wire import Outcome, outcome_of
 from streamer.settings import Settings
@@ -110,6 +111,7 @@ def create_app(settings: Settings, process: Process | None = None,
         topic_partitions=settings.topic_partitions,
         topic_disable_leader=True,
         stream_wait_empty=True,
+        TableManager=PromptTableManager,  # subscribe without faust's 1 s wait for late tables
         web_enabled=True,
         web_bind=settings.web_host,
         web_host=settings.web_host,
