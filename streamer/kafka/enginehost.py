@@ -112,7 +112,8 @@ class Host:
     def op_finish(self, sources: list[str]) -> dict[str, int]:
         """A restore is complete: the flashes now known for each of `sources`."""
         finish_restore(self.engine, sources)
-        trim_heap()
+        if sources:  # (nothing was restored, nothing freed)
+            trim_heap()
         return {s: len(self.engine.sources[s]) for s in sources if s in self.engine.sources}
 
     def op_forget(self, sources: list[str]) -> None:
