@@ -67,6 +67,9 @@ _TRAIL_DECOR = re.compile(
     r"[\u064b-\u065f\u0640]*\s*[.!…]*\s*$",
     re.IGNORECASE,
 )
+# The clock time a site puts before a flash (`10:12 ...`, `3:30pm | ...`): when, not what.
+_LEAD_CLOCK = re.compile(r"^\s*+\d{1,2}:\d{2}(?:\s*+[ap]\.?m\.?)?(?:\s*+[|•·–—-])?\s++(?=\S)",
+                         re.IGNORECASE)
 _MEDIA_TAG = re.compile(
     r"[(\[]\s*(?:video|videos|photos?|pictures|watch|live|updated?|map|graphic"
     rf"|{_ar('فيديو')}|{_ar('صور')}|{_ar('شاهد')}|{_ar('مباشر')})[\u064b-\u065f\u0640]*\s*[)\]]\s*",
@@ -219,7 +222,7 @@ def strip_decorations(text: str) -> str:
     for _ in range(MAX_DECORATION_PASSES):
         prev = text
         text = _MEDIA_TAG.sub(" ", text).strip()
-        text = _LEAD_DECOR.sub("", text, count=1)
+        text = _LEAD_DECOR.sub("", _LEAD_CLOCK.sub("", text, count=1), count=1)
         text = _strip_tail(_TRAIL_DECOR, text).strip()
         text = _strip_trailing_dots(text)
         if text == prev:

@@ -51,7 +51,9 @@ class Profile:
         # Possessive quantifiers (`*+`): the spaces around the marker are read once, never
         # re-split between two patterns, so a marker and a megabyte of spaces stays linear.
         flags = re.IGNORECASE if self.ignore_case else 0
-        line = rf"[ \t]*+(?:{self.marker})[ \t]*+(?::[ \t]*+)?"
+        # (a Markdown dump may make the marker a heading or stress it: "## Breaking", "**URGENT**")
+        line = (rf"[ \t]*+(?:\#{{1,6}}[ \t]++)?[*_]{{0,2}}(?:{self.marker})[ \t]*+:?[*_]{{0,2}}"
+                rf"[ \t]*+(?::[ \t]*+)?")
         return Rules(
             self,
             re.compile(rf"^{line}\r?$", flags | re.MULTILINE),
@@ -205,6 +207,11 @@ def _selected_ticker(html: str, rules: Rules) -> list[str] | None:
     return block or None
 
 
+# A list bullet a text dump (or a Markdown one) puts before each item: layout, not the flash's.
+# (A dash or star only with a space after it: "-5C in the capital" keeps its minus.)
+_BULLET = re.compile(r"^(?:[•·▪►▶■◆●◦‣⁃]|[-–—*](?=[ \t]))[ \t]*+(?=\S)")
+
+
 def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]:
     """The flashes after the marker, and whether the block visibly ended (blank line or cap)."""
     out: list[str] = []
@@ -217,6 +224,7 @@ def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]
             skips and any(p.search(stripped) for p in skips)
         ):
             continue
+        stripped = _BULLET.sub("", stripped, count=1)
         if len(stripped) >= min_chars:
             out.append(stripped if len(stripped) <= MAX_FLASH_CHARS
                        else stripped[: MAX_FLASH_CHARS - 1] + "…")

@@ -79,3 +79,14 @@ def test_matching_form_folds_arabic_diacritics_tatweel_and_letter_variants() -> 
     plain = "قصف مدفعي على خان يونس واصابة الاطفال"
     decorated = "قَصفٌ مدفعـــيّ على خان يونس وإصابة الأطفال"
     assert fold(decorated) == fold(plain)
+
+
+@pytest.mark.parametrize(("line", "key", "speaker"), [
+    ("10:12 Dutch Police: Rotterdam gunman arrested", "rotterdam gunman arrested", "Dutch Police"),
+    ("3:30pm | Ceasefire takes effect in Gaza", "ceasefire takes effect in gaza", None),
+    ("10.50 euro fine for littering", "10 50 euro fine for littering", None),  # not a time
+])
+def test_a_clock_time_before_a_flash_is_not_part_of_what_it_says(
+        line: str, key: str, speaker: str | None) -> None:
+    flash = clean_line(line)
+    assert (flash.key, flash.attribution, flash.text) == (key, speaker, line)

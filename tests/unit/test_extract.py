@@ -117,3 +117,25 @@ def test_the_ticker_ends_with_its_container_when_other_content_follows() -> None
     html = ("<html><body><div class='ticker'><h2>BREAKING</h2><p>{0}</p><p>{1}</p></div>"
             "<div class='content'><p>Ministers meet to discuss the grid</p></div></body></html>")
     assert lines(html.format(*FLASHES)) == FLASHES
+
+
+def text_lines(block: str) -> list[str] | None:
+    content = "Example News\n  • Politics\n  • Economy\n" + block + "\nMinisters meet\n"
+    page = make_snapshot(url="https://news.example/", fetched_at="2025-03-03T08:00:00Z",
+                         content=content, content_type="text/plain")
+    return ticker_lines(page, Profiles.load(None))
+
+
+# Text dumps of pages (html2text, a reader's Markdown) lay the ticker out in their own way.
+@pytest.mark.parametrize("block", [
+    "BREAKING\n  • {0}\n  • {1}\n",  # list bullets
+    "BREAKING\n- {0}\n- {1}\n",
+    "## Breaking News\n* {0}\n* {1}\n",  # Markdown
+    "**URGENT:**\n{0}\n{1}\n",
+])
+def test_a_text_dumps_layout_around_the_ticker_is_not_part_of_it(block: str) -> None:
+    assert text_lines(block.format(*FLASHES)) == FLASHES
+
+
+def test_a_minus_sign_is_not_a_bullet() -> None:
+    assert text_lines("BREAKING\n-5C in the capital tonight\n") == ["-5C in the capital tonight"]
