@@ -37,23 +37,38 @@ _HIDING = re.compile(r"<[!?]|<(?:" + "|".join(sorted(_SKIP)) + r")(?![\w:-])", r
 # Ticker items written as elements one after another, which the block rules alone would merge or
 # cut short: links in a row (`<a>one</a> | <a>two</a>`, also inside a <marquee>) each start a
 # line, the separators between them dropped; and a container (or a <span> with attributes)
-# followed at once by a twin (the same opening tag, byte for byte: `<div class="item">`) is an
-# item, so its end is a line's end, not the ticker's. One regex pass each, linear: each run is
-# read once (possessive), and an item's content stops at the first tag of its own name.
+# followed at once by a twin, the same element with the same class (`<div class="slide"
+# data-index="3">`, or both without one), is an item: its end is a line's end, not the
+# ticker's. One regex pass each, linear: each run is read once (possessive), an item's content
+# stops at the first tag of its own name, and the twin's opening tag is only looked at.
 _LINK_RUN = re.compile(r"</a\s*+>[\s|•·∙◦–—/\\-]*+(?=<a[\s>])", re.I)
-_ITEM = r"((?:[^<]++|<(?!/?\2(?![\w:-])))*+)</\2\s*+>\s*+(?=\1)"
-_TWIN = re.compile(r"(<(" + "|".join(sorted(_CONTAINER)) + r")(?![\w:-])[^<>]*+>)" + _ITEM, re.I)
-_SPAN_TWIN = re.compile(r"(<(span)\s[^<>]*+>)" + _ITEM, re.I)  # (with attributes: class="item")
+_ITEM_THEN_TWIN = re.compile(
+    r"<(?P<tag>" + "|".join(sorted(_CONTAINER | {"span"})) + r")(?![\w:-])(?P<attrs>[^<>]*+)>"
+    r"(?P<body>(?:[^<]++|<(?!/?(?P=tag)(?![\w:-])))*+)</(?P=tag)\s*+>\s*+"
+    r"(?=<(?P=tag)(?![\w:-])(?P<next>[^<>]*+)>)",
+    re.I,
+)
+_CLASS = re.compile(r"""(?<![\w-])class\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s"'>]++))""", re.I)
+
+
+def _class(attrs: str) -> str | None:
+    m = _CLASS.search(attrs)
+    return None if m is None else " ".join((m[1] or m[2] or m[3] or "").split())
+
+
+def _twin(m: re.Match[str]) -> str:
+    """The item with its end made a line break, if the element after it is its twin."""
+    if (m["tag"].lower() == "span" and not m["attrs"].strip()) or (
+            _class(m["attrs"]) != _class(m["next"])):
+        return m.group()
+    return f"<{m['tag']}{m['attrs']}>{m['body']}<br>"
 
 
 def ticker_window(markup: str) -> str:
     """The markup after a marker, items split as above, cut at the ticker's end."""
     if "</a" in markup or "</A" in markup:
         markup = _LINK_RUN.sub("</a><br>", markup)
-    markup = _TWIN.sub(r"\1\3<br>", markup)
-    if "<span" in markup or "<SPAN" in markup:
-        markup = _SPAN_TWIN.sub(r"\1\3<br>", markup)
-    return to_first_close(markup)
+    return to_first_close(_ITEM_THEN_TWIN.sub(_twin, markup))
 
 
 def to_first_close(markup: str) -> str:

@@ -94,6 +94,8 @@ def test_a_label_word_inside_a_line_is_not_a_marker(line: str) -> None:
     "<span class='item'>{1}</span>",
     "<h3>BREAKING</h3><div class='item'><a>{0}</a></div>\n<div class='item'><a>{1}</a></div>",
     "<h3>BREAKING</h3><div><a>{0}</a></div><div><a>{1}</a></div>",
+    "<span>BREAKING</span><div class='slides'><div class='slide' data-index='0'><a>{0}</a></div>"
+    "<div class='slide' data-index='1'><a>{1}</a></div></div>",
     "<b>BREAKING:</b><br>{0}<br>{1}",
 ])
 def test_a_ticker_of_elements_in_a_row_gives_every_flash(ticker: str) -> None:
@@ -113,10 +115,14 @@ def test_markup_inside_a_flash_does_not_split_it(ticker: str) -> None:
     assert lines(page(ticker.format(*FLASHES))) == FLASHES
 
 
-def test_the_ticker_ends_with_its_container_when_other_content_follows() -> None:
-    html = ("<html><body><div class='ticker'><h2>BREAKING</h2><p>{0}</p><p>{1}</p></div>"
-            "<div class='content'><p>Ministers meet to discuss the grid</p></div></body></html>")
-    assert lines(html.format(*FLASHES)) == FLASHES
+@pytest.mark.parametrize("html", [
+    "<div class='ticker'><h2>BREAKING</h2><p>{0}</p><p>{1}</p></div>"
+    "<div class='content'><p>Ministers meet to discuss the grid</p></div>",
+    "<h2>BREAKING</h2><div class='item'>{0}</div><div class='item'>{1}</div>"
+    "<div class='content'><p>Ministers meet to discuss the grid</p></div>",
+])
+def test_the_ticker_ends_with_its_container_when_other_content_follows(html: str) -> None:
+    assert lines(f"<html><body>{html.format(*FLASHES)}</body></html>") == FLASHES
 
 
 def text_lines(block: str) -> list[str] | None:
