@@ -177,6 +177,23 @@ async def enabled(server: Serve, name: str, value: int, timeout: float = 30.0) -
             await asyncio.sleep(0.1)
 
 
+async def held(bootstrap: str, group: str) -> None:
+    """Until `group` is stable with one member: a disabled subscription stays in its group, so
+    Kafka keeps the group's offsets (it expires those of a group without members)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                (described,) = await admin.describe_consumer_groups([group])
+                _, _, state, _, _, members, *_ = described.groups[0]
+                if state == "Stable" and len(members) == 1:
+                    return
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
 async def test_a_410_gone_is_remembered_across_restarts_until_the_url_changes(
         kafka_bootstrap: str, new_topics: NewTopics, tmp_path: Path) -> None:
     (topic,) = await new_topics(partitions=2)
@@ -187,6 +204,7 @@ async def test_a_410_gone_is_remembered_across_restarts_until_the_url_changes(
     async with gone.running(), fresh.running():
         async with serving(kafka_bootstrap, topic, tmp_path, "first", env) as first:
             await enabled(first, name, 0)
+            assert first.stop() == 0
         assert sum(gone.wire.values()) == 1  # stopped at its first 410
         later = [make_event(n, "a.example") for n in range(3, 5)]
         await produce(kafka_bootstrap, topic, later)
@@ -197,6 +215,8 @@ async def test_a_410_gone_is_remembered_across_restarts_until_the_url_changes(
             log = second.output()
             assert f"webhooks {name}: disabled: its url answered 410 Gone at" in log
             assert "change its url, or add reenabled_at = " in log
+            await held(kafka_bootstrap, f"test-{name}-webhook-{name}")
+            assert second.stop() == 0
 
         (tmp_path / "webhooks.toml").write_text(subscription(name, fresh.url))
         async with serving(kafka_bootstrap, topic, tmp_path, "third", env) as third:
