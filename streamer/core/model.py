@@ -89,7 +89,9 @@ class Event:
     snapshot: str
     revision_of: str | None = None
     previous_text: str | None = None
-    lang: str = "en"  # the line's language: its site profile's, else guessed (words.detect)
+    # the line's language: its site profile's, else guessed (words.detect); None: not known (an
+    # event written before the field existed)
+    lang: str | None = None
 
 
 class Decision(NamedTuple):
