@@ -181,7 +181,7 @@ def steady(path: Path, args: argparse.Namespace) -> None:
             rates.append(rate)
         print(f"  {what:<44} median {statistics.median(rates):,.0f} lines/s (min "
               f"{min(rates):,.0f}, max {max(rates):,.0f}, n={len(rates)}); {exact:.1%} of its "
-              "lines exact repeats")
+              "lines known as they are or as their cleaned text")
 
 
 def write_wide(days: float, sources: int, per_day: int, seed: int, path: Path) -> int:
