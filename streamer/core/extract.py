@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from streamer.core.caches import byte_lru, text_bytes
-from streamer.core.markup import html_to_lines, ticker_window
+from streamer.core.markup import ticker_window, window_lines
 from streamer.core.model import DEFAULT_LEXICON, Lexicon, Snapshot
 
 
@@ -26,11 +26,12 @@ class Profile:
 
     name: str = "default"
     # the marker line's words, a regex: the usual ticker labels of English, German, French,
-    # Spanish/Portuguese, Italian, Turkish, Russian, Arabic, Persian, Hebrew, Chinese, Japanese
-    marker: str = (r"BREAKING(?:\s++NEWS)?|URGENT|JUST\s++IN|NEWSFLASH|EILMELDUNG"
-                   r"|DERNI[ÈE]RE\s++MINUTE|ALERTE\s++INFO|[ÚU]LTIMA\s++HORA|URGENTE"
-                   r"|ULTIM['’]?+\s*+ORA|SON\s++DAK[İIi]KA|СРОЧНО|МОЛНИЯ|(?:خبر\s++)?عاجل|فور[يی]"
-                   r"|מבזק|突发|快讯|速報")
+    # Spanish/Portuguese, Italian, Turkish, Russian, Arabic, Persian, Hebrew, Chinese, Japanese;
+    # the lookahead names their first letters, a fast reject at every tag and line of a page
+    marker: str = (r"(?=[BUJNEDAÚSСМخعفמ突快速])(?:BREAKING(?:\s++NEWS)?|URGENT|JUST\s++IN"
+                   r"|NEWSFLASH|EILMELDUNG|DERNI[ÈE]RE\s++MINUTE|ALERTE\s++INFO|[ÚU]LTIMA\s++HORA"
+                   r"|URGENTE|ULTIM['’]?+\s*+ORA|SON\s++DAK[İIi]KA|СРОЧНО|МОЛНИЯ|(?:خبر\s++)?عاجل"
+                   r"|فور[يی]|מבזק|突发|快讯|速報)")
     ignore_case: bool = True
     max_lines: int = 30
     min_chars: int = 8
@@ -209,6 +210,7 @@ def _selected_ticker(html: str, rules: Rules) -> list[str] | None:
 
 # A list bullet a text dump (or a Markdown one) puts before each item: layout, not the flash's.
 # (A dash or star only with a space after it: "-5C in the capital" keeps its minus.)
+_BULLETS = "•·▪►▶■◆●◦‣⁃-–—*"
 _BULLET = re.compile(r"^(?:[•·▪►▶■◆●◦‣⁃]|[-–—*](?=[ \t]))[ \t]*+(?=\S)")
 
 
@@ -224,7 +226,8 @@ def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]
             skips and any(p.search(stripped) for p in skips)
         ):
             continue
-        stripped = _BULLET.sub("", stripped, count=1)
+        if stripped[0] in _BULLETS:
+            stripped = _BULLET.sub("", stripped, count=1)
         if len(stripped) >= min_chars:
             out.append(stripped if len(stripped) <= MAX_FLASH_CHARS
                        else stripped[: MAX_FLASH_CHARS - 1] + "…")
@@ -236,4 +239,4 @@ def _block(lines: list[str], start: int, rules: Rules) -> tuple[list[str], bool]
 @byte_lru(WINDOW_CACHE_BYTES, lambda markup, lines: text_bytes(markup, tuple(lines)))
 def _window_lines(markup: str) -> list[str]:
     """Pages are fetched again and again unchanged: parse each distinct window once."""
-    return html_to_lines(markup)
+    return window_lines(markup)

@@ -42,13 +42,21 @@ _HIDING = re.compile(r"<[!?]|<(?:" + "|".join(sorted(_SKIP)) + r")(?![\w:-])", r
 # ticker's. One regex pass each, linear: each run is read once (possessive), an item's content
 # stops at the first tag of its own name, and the twin's opening tag is only looked at.
 _LINK_RUN = re.compile(r"</a\s*+>[\s|•·∙◦–—/\\-]*+(?=<a[\s>])", re.I)
-_ITEM_THEN_TWIN = re.compile(
-    r"<(?P<tag>" + "|".join(sorted(_CONTAINER | {"span"})) + r")(?![\w:-])(?P<attrs>[^<>]*+)>"
-    r"(?P<body>(?:[^<]++|<(?!/?(?P=tag)(?![\w:-])))*+)</(?P=tag)\s*+>\s*+"
-    r"(?=<(?P=tag)(?![\w:-])(?P<next>[^<>]*+)>)",
-    re.I,
-)
+
+
+def _then_twin(tags: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(
+        r"<(?P<tag>" + "|".join(sorted(tags)) + r")(?![\w:-])(?P<attrs>[^<>]*+)>"
+        r"(?P<body>(?:[^<]++|<(?!/?(?P=tag)(?![\w:-])))*+)</(?P=tag)\s*+>\s*+"
+        r"(?=<(?P=tag)(?![\w:-])(?P<next>[^<>]*+)>)",
+        re.I,
+    )
+
+
+_CONTAINER_THEN_TWIN, _SPAN_THEN_TWIN = _then_twin(_CONTAINER), _then_twin(frozenset({"span"}))
 _CLASS = re.compile(r"""(?<![\w-])class\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s"'>]++))""", re.I)
+_NAME = r"[a-zA-Z][\w:-]*+"
+_OPENING, _CLOSING = re.compile(rf"\s*+<({_NAME})"), re.compile(rf"</({_NAME})")
 
 
 def _class(attrs: str) -> str | None:
@@ -65,10 +73,25 @@ def _twin(m: re.Match[str]) -> str:
 
 
 def ticker_window(markup: str) -> str:
-    """The markup after a marker, items split as above, cut at the ticker's end."""
-    if "</a" in markup or "</A" in markup:
-        markup = _LINK_RUN.sub("</a><br>", markup)
-    return to_first_close(_ITEM_THEN_TWIN.sub(_twin, markup))
+    """The markup after a marker, cut at the ticker's end: the first container that closes,
+    unless a twin follows it (then twin items first become lines). The cut is what repeats
+    byte for byte across fetches: `window_lines` of it is cached by the caller."""
+    close = _CLOSE.search(markup)
+    if close is not None:
+        after = _OPENING.match(markup, close.end())
+        name = _CLOSING.match(markup, close.start())
+        if after is not None and name is not None and after[1].lower() == name[1].lower():
+            markup = _CONTAINER_THEN_TWIN.sub(_twin, markup)
+    return to_first_close(markup)
+
+
+def window_lines(window: str) -> list[str]:
+    """A ticker window's lines: `html_to_lines` once links in a row and span twins are split."""
+    if "</a" in window or "</A" in window:
+        window = _LINK_RUN.sub("</a><br>", window)
+    if "<span" in window or "<SPAN" in window:
+        window = _SPAN_THEN_TWIN.sub(_twin, window)
+    return html_to_lines(window)
 
 
 def to_first_close(markup: str) -> str:

@@ -66,9 +66,10 @@ def test_entities_and_line_breaks_inside_a_flash_stay_inside_it(ticker: str) -> 
 # The default profile knows the ticker labels of the languages streamer matches in, and a few
 # more: a site in another language needs no profile of its own to be read.
 @pytest.mark.parametrize("marker", [
-    "Breaking news", "BREAKING:", "Just in", "Eilmeldung", "Dernière minute", "ALERTE INFO",
+    "Breaking news", "BREAKING:", "Urgent", "Just in", "Newsflash", "Eilmeldung",
+    "Dernière minute", "ALERTE INFO",
     "Última hora", "ÚLTIMA HORA", "Urgente", "Ultim'ora", "SON DAKİKA", "Son dakika", "Срочно",
-    "عاجل", "خبر عاجل", "فوري", "速報",
+    "Молния", "عاجل", "خبر عاجل", "فوري", "فوری", "מבזק", "突发", "快讯", "速報",
 ])
 def test_a_ticker_under_another_languages_label_is_read(marker: str) -> None:
     text = make_snapshot(url="https://news.example/", fetched_at="2025-03-03T08:00:00Z",
