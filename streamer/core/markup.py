@@ -77,12 +77,18 @@ def ticker_window(markup: str) -> str:
     unless a twin follows it (then twin items first become lines). The cut is what repeats
     byte for byte across fetches: `window_lines` of it is cached by the caller."""
     close = _CLOSE.search(markup)
-    if close is not None:
-        after = _OPENING.match(markup, close.end())
-        name = _CLOSING.match(markup, close.start())
-        if after is not None and name is not None and after[1].lower() == name[1].lower():
-            markup = _CONTAINER_THEN_TWIN.sub(_twin, markup)
-    return to_first_close(markup)
+    if close is None:
+        return markup
+    after = _OPENING.match(markup, close.end())
+    name = _CLOSING.match(markup, close.start())
+    if after is not None and name is not None and after[1].lower() == name[1].lower():
+        markup = _CONTAINER_THEN_TWIN.sub(_twin, markup)
+        close = _CLOSE.search(markup)
+        if close is None:
+            return markup
+    if _HIDING.search(markup, 0, close.end()):
+        return markup
+    return markup[: close.end()]
 
 
 def window_lines(window: str) -> list[str]:
@@ -92,13 +98,6 @@ def window_lines(window: str) -> list[str]:
     if "<span" in window or "<SPAN" in window:
         window = _SPAN_THEN_TWIN.sub(_twin, window)
     return html_to_lines(window)
-
-
-def to_first_close(markup: str) -> str:
-    close = _CLOSE.search(markup)
-    if close is None or _HIDING.search(markup, 0, close.end()):
-        return markup
-    return markup[: close.end()]
 
 
 def _text_parts(html: str) -> list[str]:
